@@ -1,4 +1,6 @@
+import { startArtifactService } from './artifact.js'
 import { startDocker } from './docker.js'
+import { startIpfs } from './ipfs.js'
 import type { RunningServer } from './types.js'
 
 /**
@@ -6,7 +8,11 @@ import type { RunningServer } from './types.js'
  * run. Nothing here skips: a server that cannot start fails the whole run with
  * its reason, since a test that silently skipped would prove nothing.
  */
-const servers: Array<[name: string, start: () => Promise<RunningServer>]> = [['docker', startDocker]]
+const servers: Array<[name: string, start: () => Promise<RunningServer>]> = [
+  ['docker', startDocker],
+  ['ipfs', startIpfs],
+  ['artifact', startArtifactService]
+]
 
 export default async function globalSetup(): Promise<void> {
   const running: RunningServer[] = []

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import { Readable } from 'node:stream'
 import Docker from 'dockerode'
 import tar from 'tar-stream'
 
@@ -37,7 +38,10 @@ async function imageTarball(tag: string, architecture: string): Promise<Buffer> 
     }
     pack.entry({ name: 'tmp/', type: 'directory', mode: 0o1777 })
     pack.entry({ name: 'etc/', type: 'directory', mode: 0o755 })
-    pack.entry({ name: 'etc/passwd', mode: 0o644 }, 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n')
+    pack.entry(
+      { name: 'etc/passwd', mode: 0o644 },
+      'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n'
+    )
   })
   const diffId = `sha256:${createHash('sha256').update(layer).digest('hex')}`
   const config = Buffer.from(
@@ -59,7 +63,7 @@ async function imageTarball(tag: string, architecture: string): Promise<Buffer> 
 }
 
 export async function loadTestImage(docker: Docker, tag: string, architecture: string): Promise<void> {
-  const stream = await docker.loadImage(await imageTarball(tag, architecture))
+  const stream = await docker.loadImage(Readable.from([await imageTarball(tag, architecture)]))
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()))
   )

@@ -19,7 +19,10 @@ export function parseWords(input: string, value: string): string[] {
   for (const token of parseShell(value, keepVariables)) {
     if (typeof token === 'string') continue
     if ('comment' in token) {
-      throw new InputError(input, `"#" starts a shell comment, which an exec-form ${input} cannot have; quote it or use 'run' for a shell script.`)
+      throw new InputError(
+        input,
+        `"#" starts a shell comment, which an exec-form ${input} cannot have; quote it or use 'run' for a shell script.`
+      )
     }
     if ('op' in token && token.op !== 'glob') {
       throw new InputError(

@@ -65,8 +65,7 @@ export function parseInputLine(line: string, workspace: string): InputSpec {
   const { uri, target, options } = isKeyForm(line) ? splitKeyForm(line) : splitShortForm(line)
   const checkedTarget = checkContainerPath(INPUT, target ?? DEFAULT_INPUT_TARGET, `target of "${line}"`)
   const source = parseSource(uri, options, workspace, line)
-  const targetIsFile =
-    target !== undefined && !target.endsWith('/') && path.posix.extname(checkedTarget) !== ''
+  const targetIsFile = target !== undefined && !target.endsWith('/') && path.posix.extname(checkedTarget) !== ''
   return { source, target: checkedTarget, targetIsFile, line }
 }
 
@@ -166,12 +165,7 @@ function splitShortForm(line: string): SplitLine {
   return { uri: line, options: new Map() }
 }
 
-function parseSource(
-  uri: string,
-  options: Map<string, string>,
-  workspace: string,
-  line: string
-): InputSource {
+function parseSource(uri: string, options: Map<string, string>, workspace: string, line: string): InputSource {
   const schemeMatch = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(uri)
   const scheme = schemeMatch?.[1]!.toLowerCase()
   let source: InputSource
@@ -208,7 +202,10 @@ function parseSource(
 
 function parseWorkspacePath(uri: string, workspace: string, line: string): InputSource {
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(uri) && !uri.startsWith('/')) {
-    throw new InputError(INPUT, `"${uri}" in "${line}" is not a known URI; use ipfs://, https://, s3:// or a workspace path.`)
+    throw new InputError(
+      INPUT,
+      `"${uri}" in "${line}" is not a known URI; use ipfs://, https://, s3:// or a workspace path.`
+    )
   }
   const hostPath = path.resolve(workspace, uri)
   const relativePath = path.relative(workspace, hostPath)
@@ -276,7 +273,10 @@ function parseS3(uri: string, options: Map<string, string>, line: string): Input
     try {
       new RegExp(filter)
     } catch (error) {
-      throw new InputError(INPUT, `opt=filter "${filter}" in "${line}" is not a valid regular expression: ${(error as Error).message}.`)
+      throw new InputError(
+        INPUT,
+        `opt=filter "${filter}" in "${line}" is not a valid regular expression: ${(error as Error).message}.`
+      )
     }
   }
   const endpoint = options.get('endpoint')

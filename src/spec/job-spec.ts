@@ -79,6 +79,8 @@ export interface JobSpec {
   resultsDirIsOurs: boolean
   /** The folder for this run's staged inputs and other scratch files. */
   workDir: string
+  /** GITHUB_WORKSPACE: workspace inputs are resolved and confined here. */
+  workspace: string
   failOnExitCode: boolean
   sources: SourceSettings
   ipfs: IpfsPublishSettings
@@ -135,6 +137,7 @@ export function parseJobSpec(read: ReadInput, context: RunnerContext): JobSpec {
     resultsDir,
     resultsDirIsOurs,
     workDir,
+    workspace: context.workspace,
     failOnExitCode: flag('fail-on-exit-code', true),
     sources: {
       ipfsApi: optionalUrl('ipfs-api', get('ipfs-api')),
@@ -146,7 +149,11 @@ export function parseJobSpec(read: ReadInput, context: RunnerContext): JobSpec {
     ipfs: {
       api: optionalUrl('ipfs-api', get('ipfs-api')),
       headers: parseHeaders(read('ipfs-api-headers')),
-      cidVersion: get('cid-version') ? oneOf('cid-version', get('cid-version'), ['0', '1'] as const) === '1' ? 1 : 0 : 0,
+      cidVersion: get('cid-version')
+        ? oneOf('cid-version', get('cid-version'), ['0', '1'] as const) === '1'
+          ? 1
+          : 0
+        : 0,
       pin: flag('pin', true),
       includeHidden: flag('ipfs-include-hidden', true),
       car: flag('car', false),
@@ -155,7 +162,9 @@ export function parseJobSpec(read: ReadInput, context: RunnerContext): JobSpec {
     artifact: {
       name: parseArtifactName(read('artifact-name')),
       retentionDays: get('retention-days') ? parseInteger('retention-days', get('retention-days'), 1, 90) : undefined,
-      compressionLevel: get('compression-level') ? parseInteger('compression-level', get('compression-level'), 0, 9) : undefined,
+      compressionLevel: get('compression-level')
+        ? parseInteger('compression-level', get('compression-level'), 0, 9)
+        : undefined,
       overwrite: flag('artifact-overwrite', false)
     }
   }
@@ -166,7 +175,10 @@ function parseProcess(get: ReadInput): { entrypoint?: string[]; command?: string
   const script = get('run')
   const entrypoint = get('entrypoint') ? parseWords('entrypoint', get('entrypoint')) : undefined
   if (command && script) {
-    throw new InputError('run', "cannot be used together with 'command'; use 'command' for an exec form or 'run' for a shell script, not both.")
+    throw new InputError(
+      'run',
+      "cannot be used together with 'command'; use 'command' for an exec form or 'run' for a shell script, not both."
+    )
   }
   if (script) {
     // The entrypoint, when given, names the shell that runs the script.
@@ -185,7 +197,10 @@ function parseEnv(value: string): Array<[string, string]> {
     if (eq < 0) throw new InputError('env', `line "${line}" has no "="; write NAME=VALUE.`)
     const name = line.slice(0, eq).trim()
     if (!ENV_NAME.test(name)) {
-      throw new InputError('env', `"${name}" is not a valid variable name; use letters, digits and _, not starting with a digit.`)
+      throw new InputError(
+        'env',
+        `"${name}" is not a valid variable name; use letters, digits and _, not starting with a digit.`
+      )
     }
     if (seen.has(name)) throw new InputError('env', `"${name}" is set twice.`)
     seen.add(name)
@@ -205,15 +220,24 @@ function parseOutputs(value: string): OutputVolume[] {
     const name = line.slice(0, colon).trim()
     const containerPath = checkContainerPath('outputs', line.slice(colon + 1).trim(), `path of output "${name}"`)
     if (!OUTPUT_NAME.test(name) || name.includes('..')) {
-      throw new InputError('outputs', `"${name}" is not a simple name; use letters, digits, ".", "_" and "-" (no "/" or "..").`)
+      throw new InputError(
+        'outputs',
+        `"${name}" is not a simple name; use letters, digits, ".", "_" and "-" (no "/" or "..").`
+      )
     }
     if ((RESULT_FILES as readonly string[]).includes(name)) {
-      throw new InputError('outputs', `"${name}" is reserved for the results folder's own ${name} file; choose another name.`)
+      throw new InputError(
+        'outputs',
+        `"${name}" is reserved for the results folder's own ${name} file; choose another name.`
+      )
     }
     for (const other of outputs) {
       if (other.name === name) throw new InputError('outputs', `the name "${name}" is used twice.`)
       if (isSameOrInside(containerPath, other.path) || isSameOrInside(other.path, containerPath)) {
-        throw new InputError('outputs', `"${containerPath}" overlaps the path of output "${other.name}" (${other.path}).`)
+        throw new InputError(
+          'outputs',
+          `"${containerPath}" overlaps the path of output "${other.name}" (${other.path}).`
+        )
       }
     }
     outputs.push({ name, path: containerPath })
@@ -233,7 +257,10 @@ function parseInputs(value: string, workspace: string, outputs: OutputVolume[]):
         )
       }
       if (isSameOrInside(input.target, other.target) || isSameOrInside(other.target, input.target)) {
-        throw new InputError('inputs', `targets of "${line}" and "${other.line}" are nested; inputs may share a parent folder but not sit inside each other.`)
+        throw new InputError(
+          'inputs',
+          `targets of "${line}" and "${other.line}" are nested; inputs may share a parent folder but not sit inside each other.`
+        )
       }
     }
     for (const output of outputs) {
@@ -296,7 +323,10 @@ function parseHeaders(value: string): Array<[string, string]> {
     const name = line.slice(0, colon).trim()
     if (colon < 0 || !HEADER_NAME.test(name)) {
       // The value may be a secret: name the line by its header name only.
-      throw new InputError('ipfs-api-headers', `a line ${colon < 0 ? 'has no ":"' : `has an invalid header name "${name}"`}; write Name: value, e.g. Authorization: Bearer <token>.`)
+      throw new InputError(
+        'ipfs-api-headers',
+        `a line ${colon < 0 ? 'has no ":"' : `has an invalid header name "${name}"`}; write Name: value, e.g. Authorization: Bearer <token>.`
+      )
     }
     return [name, line.slice(colon + 1).trim()]
   })
@@ -310,7 +340,10 @@ function parseArtifactName(raw: string): string | undefined {
   const name = raw.trim()
   if (name === '') return undefined
   if (BAD_ARTIFACT_CHARS.test(name)) {
-    throw new InputError('artifact-name', `"${name}" contains a character artifacts cannot have (" : < > | * ? \\ / or a newline).`)
+    throw new InputError(
+      'artifact-name',
+      `"${name}" contains a character artifacts cannot have (" : < > | * ? \\ / or a newline).`
+    )
   }
   return name
 }

@@ -14,10 +14,7 @@ export function checkContainerPath(input: string, value: string, what: string): 
     throw new InputError(input, `${what} "${value}" must not contain "..".`)
   }
   const normalized = path.posix.normalize(value).replace(/(.)\/+$/, '$1')
-  if (
-    RESERVED_EXACT.includes(normalized) ||
-    RESERVED_TREES.some((tree) => isSameOrInside(normalized, tree))
-  ) {
+  if (RESERVED_EXACT.includes(normalized) || RESERVED_TREES.some((tree) => isSameOrInside(normalized, tree))) {
     throw new InputError(input, `${what} "${value}" is a reserved system path; choose a folder such as /data.`)
   }
   return normalized

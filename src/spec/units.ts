@@ -9,10 +9,7 @@ const MAX_TIMEOUT_MS = 7 * 24 * 3600 * 1000
 export function parseCpu(input: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?|\.\d+)(m?)$/.exec(value)
   if (!match) {
-    throw new InputError(
-      input,
-      `"${value}" is not a CPU amount; write cores such as 1.5 or millicores such as 500m.`
-    )
+    throw new InputError(input, `"${value}" is not a CPU amount; write cores such as 1.5 or millicores such as 500m.`)
   }
   const cores = Number(match[1]) / (match[2] ? 1000 : 1)
   if (cores <= 0) throw new InputError(input, `"${value}" must be more than zero.`)
@@ -56,10 +53,7 @@ export function parseSize(input: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(value)
   const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined
   if (!match || unit === undefined) {
-    throw new InputError(
-      input,
-      `"${value}" is not a size; write a number with a unit such as 512Mi, 512Mb or 2Gi.`
-    )
+    throw new InputError(input, `"${value}" is not a size; write a number with a unit such as 512Mi, 512Mb or 2Gi.`)
   }
   const bytes = Math.floor(Number(match[1]) * unit)
   if (bytes <= 0) throw new InputError(input, `"${value}" must be more than zero.`)

@@ -19,9 +19,11 @@ type Stagers = { [K in InputSource['scheme']]: Stager<Extract<InputSource, { sch
 
 /** One line per scheme: a new source is one module plus one entry here. */
 function stagers(workspace: string): Stagers {
-  const notYet = (scheme: string): Stager => async () => {
-    throw new Error(`${scheme} inputs are not supported yet.`)
-  }
+  const notYet =
+    (scheme: string): Stager =>
+    async () => {
+      throw new Error(`${scheme} inputs are not supported yet.`)
+    }
   return {
     workspace: (request) => stageWorkspace(request, workspace),
     ipfs: notYet('ipfs://'),

@@ -10,10 +10,7 @@ type WorkspaceSource = Extract<InputSource, { scheme: 'workspace' }>
  * already refused lexical escapes; here the real path is checked too, so a
  * symlink inside the workspace cannot expose the rest of the runner.
  */
-export async function stageWorkspace(
-  request: StageRequest<WorkspaceSource>,
-  workspace: string
-): Promise<StagedSource> {
+export async function stageWorkspace(request: StageRequest<WorkspaceSource>, workspace: string): Promise<StagedSource> {
   const { source } = request
   let realPath: string
   try {

@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto'
+import { pipeline } from 'node:stream/promises'
+import type Docker from 'dockerode'
+import type { ContainerCreateOptions } from 'dockerode'
+import type { JobSpec } from '../spec/job-spec.js'
+import type { ResultsLayout } from '../results/layout.js'
+import type { Log, StagedInput } from '../storage/types.js'
+import { DockerStreamDemuxer, LIVE_ECHO_CAP, StreamCapture, type CapturedStream } from './capture.js'
+import { RUN_LABEL } from './engine.js'
+import type { PreparedImage } from './image.js'
+
+/** Enough for real work, few enough that a fork bomb stops at the limit. */
+export const PIDS_LIMIT = 1024
+/** Time between SIGTERM and SIGKILL when the timeout is reached. */
+export const STOP_GRACE_SECONDS = 5
+
+export interface ContainerPlan {
+  spec: JobSpec
+  image: PreparedImage
+  inputs: StagedInput[]
+  results: ResultsLayout
+}
+
+export interface ContainerOutcome {
+  exitCode: number
+  startedAt: Date
+  durationMs: number
+  timedOut: boolean
+  oomKilled: boolean
+  stdout: CapturedStream
+  stderr: CapturedStream
+}
+
+export interface RunOptions {
+  /** Where live output goes; the step log by default. */
+  echo?: Echo
+  stopGraceSeconds?: number
+}
+
+/**
+ * The hardened container: no network unless asked, inputs read-only, no
+ * capabilities, no privilege gain, bounded pids, memory without extra swap,
+ * the runner's uid, and no daemon-side log copy (we capture the streams).
+ */
+export function containerConfig(plan: ContainerPlan): ContainerCreateOptions {
+  const { spec } = plan
+  const networkOff = spec.network === 'none'
+  return {
+    name: `compute-over-data-${spec.runId}`,
+    Image: plan.image.id,
+    Entrypoint: spec.entrypoint,
+    Cmd: spec.command,
+    Env: spec.env.map(([name, value]) => `${name}=${value}`),
+    WorkingDir: spec.workdir,
+    User: spec.user,
+    Tty: false,
+    OpenStdin: false,
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    NetworkDisabled: networkOff,
+    Labels: {
+      [RUN_LABEL]: spec.runId,
+      'compute-over-data.image': spec.image.reference,
+      ...(process.env.GITHUB_RUN_ID ? { 'compute-over-data.github-run': process.env.GITHUB_RUN_ID } : {})
+    },
+    HostConfig: {
+      NetworkMode: networkOff ? 'none' : 'bridge',
+      Mounts: [
+        ...plan.inputs.map((input) => ({
+          Type: 'bind' as const,
+          Source: input.hostPath,
+          Target: input.mountPath,
+          ReadOnly: true
+        })),
+        ...plan.results.volumes.map((volume) => ({
+          Type: 'bind' as const,
+          Source: volume.hostPath,
+          Target: volume.path,
+          ReadOnly: false
+        }))
+      ],
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      PidsLimit: PIDS_LIMIT,
+      Memory: spec.memoryBytes,
+      MemorySwap: spec.memoryBytes,
+      NanoCpus: spec.nanoCpus,
+      DeviceRequests:
+        spec.gpus > 0 ? [{ Driver: '', Count: spec.gpus, DeviceIDs: [], Capabilities: [['gpu']], Options: {} }] : [],
+      LogConfig: { Type: 'none', Config: {} }
+    }
+  }
+}
+
+/**
+ * Creates, starts and waits for the container while its output streams live
+ * into the step log and into the results files; enforces the timeout; and
+ * always removes the container, whatever happened.
+ */
+export async function runContainer(
+  docker: Docker,
+  plan: ContainerPlan,
+  log: Log,
+  options: RunOptions = {}
+): Promise<ContainerOutcome> {
+  const container = await docker.createContainer(containerConfig(plan))
+  const removeContainer = (): Promise<void> =>
+    container.remove({ force: true, v: true }).catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 404 && error.statusCode !== 409) throw error
+    })
+  // A cancelled run (the runner sends SIGINT, then SIGTERM) must not leave the container running.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.warning(`Received ${signal}: removing the container.`)
+    void removeContainer().finally(() => process.exit(1))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const echo = options.echo ?? guardedStepLogEcho()
+  try {
+    const stopped = (name: string) => () =>
+      log.info(`(${name} past ${LIVE_ECHO_CAP / 2 ** 20} MiB is kept in the results file only)`)
+    const stdout = new StreamCapture(plan.results.stdout, echo.write, stopped('stdout'))
+    const stderr = new StreamCapture(plan.results.stderr, echo.write, stopped('stderr'))
+    // Attach before start so that no early output is lost.
+    const attached = await container.attach({ stream: true, stdout: true, stderr: true })
+    const streamed = pipeline(attached, new DockerStreamDemuxer({ 1: stdout, 2: stderr }))
+    streamed.catch(() => {})
+    const startedAt = new Date()
+    await container.start()
+    let timedOut = false
+    const timer =
+      plan.spec.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            log.warning(`Timeout of ${plan.spec.timeoutMs! / 1000} s reached: stopping the container.`)
+            void container
+              .stop({ t: options.stopGraceSeconds ?? STOP_GRACE_SECONDS })
+              .catch(() => {})
+              .then(() => container.kill().catch(() => {}))
+          }, plan.spec.timeoutMs)
+    const waited = (await container.wait()) as { StatusCode: number }
+    const durationMs = Date.now() - startedAt.getTime()
+    clearTimeout(timer)
+    await streamed
+    const state = (await container.inspect()).State
+    return {
+      exitCode: state.ExitCode ?? waited.StatusCode,
+      startedAt,
+      durationMs,
+      timedOut,
+      oomKilled: state.OOMKilled === true,
+      stdout: await stdout.close(),
+      stderr: await stderr.close()
+    }
+  } finally {
+    echo.end()
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
+    await removeContainer()
+  }
+}
+
+export interface Echo {
+  write: (chunk: Buffer) => void
+  /** Called once, when the container is done or the run failed. */
+  end: () => void
+}
+
+/**
+ * Container output goes into the step log between stop-commands markers, so
+ * a hostile container cannot issue workflow commands (::add-mask::,
+ * ::set-output::, ...) in the action's name.
+ */
+function guardedStepLogEcho(): Echo {
+  const token = randomBytes(16).toString('hex')
+  let lastByte = 10
+  process.stdout.write(`::stop-commands::${token}\n`)
+  return {
+    write: (chunk) => {
+      if (chunk.length === 0) return
+      process.stdout.write(chunk)
+      lastByte = chunk[chunk.length - 1]!
+    },
+    end: () => process.stdout.write(`${lastByte === 10 ? '' : '\n'}::${token}::\n`)
+  }
+}
+
+/** Removes every container a run left (the post step, after a cancelled run). */
+export async function removeRunContainers(docker: Docker, runId: string): Promise<number> {
+  const leftovers = await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${runId}`] } })
+  for (const info of leftovers) {
+    await docker.getContainer(info.Id).remove({ force: true, v: true })
+  }
+  return leftovers.length
+}

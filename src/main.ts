@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto'
+import os from 'node:os'
+import * as core from '@actions/core'
+import { runJob } from './job.js'
+import { stepLog } from './log.js'
+import { failureMessage } from './report/failure.js'
+import { setOutputs } from './report/outputs.js'
+import { writeSummary } from './report/summary.js'
+import { parseJobSpec, type RunnerContext } from './spec/job-spec.js'
+import { saveRun } from './state.js'
+
+/** The action: inputs → job spec → staged inputs → container → results → outputs. */
+export async function run(): Promise<void> {
+  try {
+    const spec = parseJobSpec((name) => core.getInput(name), runnerContext())
+    saveRun(spec)
+    const outcome = await runJob(spec, stepLog)
+    const published: Record<string, string> = {}
+    setOutputs(outcome, published)
+    await writeSummary(outcome, published)
+    const failure = await failureMessage(outcome)
+    if (failure) core.setFailed(failure)
+  } catch (error) {
+    core.setFailed(error instanceof Error ? error.message : String(error))
+  }
+}
+
+function runnerContext(): RunnerContext {
+  return {
+    workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(),
+    runnerTemp: process.env.RUNNER_TEMP ?? os.tmpdir(),
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    // Unique per step, so two runs in one job never share a name or a folder.
+    runId: `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+  }
+}

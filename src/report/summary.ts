@@ -1,0 +1,76 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import * as core from '@actions/core'
+import type { JobOutcome } from '../job.js'
+import { formatBytes } from '../storage/index.js'
+
+const MAX_LISTED_FILES = 50
+
+/** The step summary: what ran, how it ended, and what it produced. */
+export async function writeSummary(outcome: JobOutcome, published: Record<string, string>): Promise<void> {
+  const { container, image, spec } = outcome
+  const status = container.timedOut
+    ? `timed out (exit code ${container.exitCode})`
+    : container.oomKilled
+      ? `killed: out of memory (exit code ${container.exitCode})`
+      : String(container.exitCode)
+  const rows: string[][] = [
+    ['Image', code(spec.image.reference)],
+    ['Digest', code(image.digest)],
+    ['Exit code', status],
+    ['Duration', `${(container.durationMs / 1000).toFixed(1)} s`]
+  ]
+  for (const [name, stream] of [
+    ['stdout', container.stdout],
+    ['stderr', container.stderr]
+  ] as const) {
+    if (stream.truncated) {
+      rows.push([name, `truncated: ${formatBytes(stream.bytes)} written, first ${formatBytes(stream.keptBytes)} kept`])
+    }
+  }
+  if (published.cid) rows.push(['CID', code(published.cid)])
+  if (published['artifact-url']) rows.push(['Artifact', published['artifact-url']])
+  const files = await listFiles(outcome.results.dir)
+  const fileRows = files.slice(0, MAX_LISTED_FILES).map(([name, size]) => [code(name), size])
+  if (files.length > MAX_LISTED_FILES) fileRows.push([`… and ${files.length - MAX_LISTED_FILES} more`, ''])
+  await core.summary
+    .addHeading('compute-over-data', 3)
+    .addTable([
+      [
+        { data: 'Run', header: true },
+        { data: '', header: true }
+      ],
+      ...rows
+    ])
+    .addHeading('Results', 4)
+    .addTable([
+      [
+        { data: 'File', header: true },
+        { data: 'Size', header: true }
+      ],
+      ...fileRows
+    ])
+    .write()
+}
+
+function code(text: string): string {
+  return `<code>${escapeHtml(text)}</code>`
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
+}
+
+/** Files under the results folder, relative, sorted, with their sizes; links are not followed. */
+async function listFiles(dir: string): Promise<Array<[string, string]>> {
+  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true })
+  const files: Array<[string, string]> = []
+  for (const entry of entries) {
+    if (entry.isDirectory()) continue
+    const full = path.join(entry.parentPath, entry.name)
+    const stats = await fs.lstat(full)
+    const name = escapeHtml(path.relative(dir, full))
+    files.push([name, entry.isSymbolicLink() ? 'symlink' : formatBytes(stats.size)])
+  }
+  return files.sort(([a], [b]) => a.localeCompare(b))
+}
