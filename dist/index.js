@@ -96344,8 +96344,8 @@ async function connectDocker() {
     catch (error) {
         const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
         throw new Error(`Cannot reach the Docker engine at ${where} (${error.message}). ` +
-            'This action runs the container on the runner\'s own Docker engine: use a Linux runner such as ubuntu-latest, ' +
-            'or on a self-hosted runner start dockerd and give the runner\'s user access to its socket (or set DOCKER_HOST).');
+            "This action runs the container on the runner's own Docker engine: use a Linux runner such as ubuntu-latest, " +
+            "or on a self-hosted runner start dockerd and give the runner's user access to its socket (or set DOCKER_HOST).");
     }
     return docker;
 }
@@ -96754,7 +96754,10 @@ async function writeSummary(outcome, published) {
         ['Exit code', status],
         ['Duration', `${(container.durationMs / 1000).toFixed(1)} s`]
     ];
-    for (const [name, stream] of [['stdout', container.stdout], ['stderr', container.stderr]]) {
+    for (const [name, stream] of [
+        ['stdout', container.stdout],
+        ['stderr', container.stderr]
+    ]) {
         if (stream.truncated) {
             rows.push([name, `truncated: ${formatBytes(stream.bytes)} written, first ${formatBytes(stream.keptBytes)} kept`]);
         }
@@ -96769,9 +96772,21 @@ async function writeSummary(outcome, published) {
         fileRows.push([`… and ${files.length - MAX_LISTED_FILES} more`, '']);
     await core/* summary */.z
         .addHeading('compute-over-data', 3)
-        .addTable([[{ data: 'Run', header: true }, { data: '', header: true }], ...rows])
+        .addTable([
+        [
+            { data: 'Run', header: true },
+            { data: '', header: true }
+        ],
+        ...rows
+    ])
         .addHeading('Results', 4)
-        .addTable([[{ data: 'File', header: true }, { data: 'Size', header: true }], ...fileRows])
+        .addTable([
+        [
+            { data: 'File', header: true },
+            { data: 'Size', header: true }
+        ],
+        ...fileRows
+    ])
         .write();
 }
 function code(text) {
@@ -97159,7 +97174,11 @@ function parseImage(input, value) {
     if (!value)
         throw new InputError(input, 'is required: name the container image, e.g. python:3.12-slim.');
     const match = REFERENCE.exec(value);
-    if (!match || value.length > 255) {
+    // As Docker reads it, the first part is a registry only if it looks like a
+    // host (a dot, a port or localhost); otherwise it is a lower-case name.
+    const first = value.split('/')[0];
+    const looksLikeHost = value.includes('/') && (/[.:]/.test(first) || first === 'localhost');
+    if (!match || value.length > 255 || (!looksLikeHost && first !== first.toLowerCase())) {
         throw new InputError(input, `"${value}" is not a valid image reference; write NAME[:TAG] or NAME@sha256:DIGEST in lower case.`);
     }
     return { reference: value, digest: match[1] };
@@ -98226,8 +98245,7 @@ function checkContainerPath(input, value, what) {
         throw new InputError(input, `${what} "${value}" must not contain "..".`);
     }
     const normalized = external_node_path_default().posix.normalize(value).replace(/(.)\/+$/, '$1');
-    if (RESERVED_EXACT.includes(normalized) ||
-        RESERVED_TREES.some((tree) => isSameOrInside(normalized, tree))) {
+    if (RESERVED_EXACT.includes(normalized) || RESERVED_TREES.some((tree) => isSameOrInside(normalized, tree))) {
         throw new InputError(input, `${what} "${value}" is a reserved system path; choose a folder such as /data.`);
     }
     return normalized;
@@ -98332,6 +98350,9 @@ function splitCsv(line) {
         }
         else if (ch === '"' && field.trim() === '') {
             quoted = true;
+        }
+        else if (ch === '"') {
+            throw new InputError(INPUT, `"${line}" has a double quote inside a field; quote the whole field, e.g. "src=a,b".`);
         }
         else if (ch === ',') {
             fields.push(field);
@@ -98637,7 +98658,11 @@ function parseJobSpec(read, context) {
         ipfs: {
             api: optionalUrl('ipfs-api', get('ipfs-api')),
             headers: parseHeaders(read('ipfs-api-headers')),
-            cidVersion: get('cid-version') ? oneOf('cid-version', get('cid-version'), ['0', '1']) === '1' ? 1 : 0 : 0,
+            cidVersion: get('cid-version')
+                ? oneOf('cid-version', get('cid-version'), ['0', '1']) === '1'
+                    ? 1
+                    : 0
+                : 0,
             pin: flag('pin', true),
             includeHidden: flag('ipfs-include-hidden', true),
             car: flag('car', false),
@@ -98646,7 +98671,9 @@ function parseJobSpec(read, context) {
         artifact: {
             name: parseArtifactName(read('artifact-name')),
             retentionDays: get('retention-days') ? parseInteger('retention-days', get('retention-days'), 1, 90) : undefined,
-            compressionLevel: get('compression-level') ? parseInteger('compression-level', get('compression-level'), 0, 9) : undefined,
+            compressionLevel: get('compression-level')
+                ? parseInteger('compression-level', get('compression-level'), 0, 9)
+                : undefined,
             overwrite: flag('artifact-overwrite', false)
         }
     };

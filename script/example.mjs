@@ -73,6 +73,8 @@ for (const entry of fs.readdirSync(resultsDir, { recursive: true }).sort()) {
 console.log('\noutputs/word-counts.txt:')
 console.log(fs.readFileSync(path.join(resultsDir, 'outputs/word-counts.txt'), 'utf8'))
 const ok = result.exitCode === 0 && result.postExitCode === 0
-console.log(ok ? 'Example finished.' : `Example failed (main exit ${result.exitCode}, post exit ${result.postExitCode}).`)
+console.log(
+  ok ? 'Example finished.' : `Example failed (main exit ${result.exitCode}, post exit ${result.postExitCode}).`
+)
 fs.rmSync(runnerTemp, { recursive: true, force: true })
 process.exit(ok ? 0 : 1)

@@ -55,7 +55,15 @@ function runNode(node, script, env, cwd, echo) {
  * @param {string} [options.node]  the Node binary (the runner uses the version action.yml names)
  * @param {boolean} [options.echo]  copy the step log to this process's stdout
  */
-export async function runAction({ inputs, workspace, runnerTemp, actionDir = repoRoot, env = {}, node = process.execPath, echo = false }) {
+export async function runAction({
+  inputs,
+  workspace,
+  runnerTemp,
+  actionDir = repoRoot,
+  env = {},
+  node = process.execPath,
+  echo = false
+}) {
   const action = parseYaml(fs.readFileSync(path.join(actionDir, 'action.yml'), 'utf8'))
   for (const name of Object.keys(inputs)) {
     if (!(name in action.inputs)) throw new Error(`action.yml has no input named ${name}`)

@@ -201,7 +201,8 @@ async function startTwirp(accountUrl: string, credential: StorageSharedKeyCreden
   const artifacts: RecordedArtifact[] = []
   const blobNames = new Map<number, string>()
   const requests = new Map<string, RecordedRequest[]>()
-  // Injected failures per run: [method or '*', status] answered `count` times.
+  // Injected failures by run ('*' for any): a method (or '*') answered with
+  // `status` the next `count` times, so the client's retries can be tested.
   const failures = new Map<string, Array<{ method: string; status: number; count: number }>>()
   let nextId = 1000
 
@@ -313,10 +314,16 @@ async function startTwirp(accountUrl: string, credential: StorageSharedKeyCreden
     }
   }
 
+  // Without ?run= the admin routes cover every run, for a test that cannot
+  // know the backend ids (one that uses COD_RUNTIME_TOKEN, say).
   const admin = async (request: http.IncomingMessage, url: URL): Promise<unknown> => {
-    const run = url.searchParams.get('run') ?? ''
-    if (request.method === 'GET' && url.pathname === '/_test/artifacts') return live(run)
-    if (request.method === 'GET' && url.pathname === '/_test/requests') return requests.get(run) ?? []
+    const run = url.searchParams.get('run') ?? '*'
+    if (request.method === 'GET' && url.pathname === '/_test/artifacts') {
+      return run === '*' ? artifacts : live(run)
+    }
+    if (request.method === 'GET' && url.pathname === '/_test/requests') {
+      return run === '*' ? [...requests.values()].flat() : (requests.get(run) ?? [])
+    }
     if (request.method === 'POST' && url.pathname === '/_test/fail') {
       const rule = {
         method: url.searchParams.get('method') ?? '*',
@@ -364,7 +371,9 @@ async function startTwirp(accountUrl: string, credential: StorageSharedKeyCreden
       if (body.workflow_run_backend_id !== ids.run || body.workflow_job_run_backend_id !== ids.job) {
         throw new TwirpError(403, 'permission_denied', 'the backend ids do not match the runtime token')
       }
-      const rule = failures.get(ids.run)?.find((r) => r.count > 0 && (r.method === '*' || r.method === method))
+      const rule = [...(failures.get(ids.run) ?? []), ...(failures.get('*') ?? [])].find(
+        (r) => r.count > 0 && (r.method === '*' || r.method === method)
+      )
       if (rule) {
         rule.count--
         throw new TwirpError(rule.status, 'internal', 'injected failure')

@@ -1,6 +1,10 @@
-import type { RunningServer } from './types.js'
+import { once } from 'node:events'
+import type { ChildProcess } from 'node:child_process'
 
 export default async function globalTeardown(): Promise<void> {
-  const running = (globalThis as { __servers?: RunningServer[] }).__servers ?? []
-  await Promise.allSettled(running.reverse().map((server) => server.stop()))
+  const child = (globalThis as { __servers?: ChildProcess }).__servers
+  if (!child || child.exitCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  await exited
 }

@@ -19,7 +19,11 @@ const REFERENCE = new RegExp(
 export function parseImage(input: string, value: string): ImageRef {
   if (!value) throw new InputError(input, 'is required: name the container image, e.g. python:3.12-slim.')
   const match = REFERENCE.exec(value)
-  if (!match || value.length > 255) {
+  // As Docker reads it, the first part is a registry only if it looks like a
+  // host (a dot, a port or localhost); otherwise it is a lower-case name.
+  const first = value.split('/')[0]!
+  const looksLikeHost = value.includes('/') && (/[.:]/.test(first) || first === 'localhost')
+  if (!match || value.length > 255 || (!looksLikeHost && first !== first.toLowerCase())) {
     throw new InputError(
       input,
       `"${value}" is not a valid image reference; write NAME[:TAG] or NAME@sha256:DIGEST in lower case.`

@@ -132,6 +132,8 @@ function splitCsv(line: string): string[] {
       }
     } else if (ch === '"' && field.trim() === '') {
       quoted = true
+    } else if (ch === '"') {
+      throw new InputError(INPUT, `"${line}" has a double quote inside a field; quote the whole field, e.g. "src=a,b".`)
     } else if (ch === ',') {
       fields.push(field)
       field = ''

@@ -1,0 +1,234 @@
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import Docker from 'dockerode'
+import { RUN_LABEL } from '../../src/executor/engine.js'
+import { runJob, type JobOutcome } from '../../src/job.js'
+import { parseJobSpec } from '../../src/spec/job-spec.js'
+import { ARM64_IMAGE, BUSYBOX_IMAGE } from '../servers/images.js'
+import { actionInputs } from '../helpers/inputs.js'
+import { collectingLog } from '../helpers/log.js'
+
+const docker = new Docker()
+let root: string
+let workspace: string
+let runs = 0
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'cod-executor-'))
+  workspace = path.join(root, 'workspace')
+  fs.mkdirSync(path.join(workspace, 'data'), { recursive: true })
+  fs.writeFileSync(path.join(workspace, 'data', 'numbers.txt'), '1\n2\n3\n')
+})
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
+
+afterEach(async () => {
+  // No test may leave a container behind, whatever it did.
+  const left = await docker.listContainers({ all: true, filters: { label: [RUN_LABEL] } })
+  expect(left.map((c) => c.Names)).toEqual([])
+})
+
+function specFor(values: Record<string, string>) {
+  return parseJobSpec(actionInputs({ image: BUSYBOX_IMAGE, pull: 'never', ...values }), {
+    workspace,
+    runnerTemp: path.join(root, 'temp'),
+    uid: process.getuid!(),
+    gid: process.getgid!(),
+    runId: `exec-${process.pid}-${++runs}`
+  })
+}
+
+async function job(values: Record<string, string>): Promise<JobOutcome & { live: string; log: string[] }> {
+  let live = ''
+  const log = collectingLog()
+  const outcome = await runJob(specFor(values), log, {
+    echo: { write: (chunk) => void (live += chunk.toString()), end: () => {} },
+    stopGraceSeconds: 2
+  })
+  return { ...outcome, live, log: log.lines }
+}
+
+const read = (file: string) => fs.readFileSync(file, 'utf8')
+
+describe('results folder', () => {
+  it('separates stdout from stderr, keeps the exit code and writes it bare', async () => {
+    const outcome = await job({ run: 'echo to-out; echo to-err >&2; exit 3' })
+    expect(read(outcome.results.stdout)).toBe('to-out\n')
+    expect(read(outcome.results.stderr)).toBe('to-err\n')
+    expect(outcome.container.exitCode).toBe(3)
+    expect(read(outcome.results.exitCode)).toBe('3')
+    expect(outcome.live).toContain('to-out')
+    expect(outcome.live).toContain('to-err')
+  })
+
+  it('keeps exit code 0 and the Bacalhau layout', async () => {
+    const outcome = await job({ command: 'true' })
+    expect(read(outcome.results.exitCode)).toBe('0')
+    expect(fs.readdirSync(outcome.results.dir).sort()).toEqual(['exitCode', 'outputs', 'stderr', 'stdout'])
+  })
+
+  it('puts output files in one folder per volume, owned by the runner', async () => {
+    const outcome = await job({
+      outputs: 'outputs:/outputs\nmodels:/data/models',
+      run: 'echo a > /outputs/a.txt && mkdir /data/models/m && echo b > /data/models/m/b.txt'
+    })
+    const a = path.join(outcome.results.dir, 'outputs', 'a.txt')
+    const b = path.join(outcome.results.dir, 'models', 'm', 'b.txt')
+    expect(read(a)).toBe('a\n')
+    expect(read(b)).toBe('b\n')
+    expect(fs.statSync(a).uid).toBe(process.getuid!())
+    expect(fs.statSync(b).uid).toBe(process.getuid!())
+  })
+
+  it('runs as another user when asked, and that user can write its outputs', async () => {
+    const outcome = await job({ user: '4321:4321', run: 'id -u; echo x > /outputs/x' })
+    expect(read(outcome.results.stdout)).toBe('4321\n')
+    expect(fs.statSync(path.join(outcome.results.dir, 'outputs', 'x')).uid).toBe(4321)
+  })
+
+  it('refuses a results-dir that already holds files, and leaves them alone', async () => {
+    const dir = path.join(root, 'occupied')
+    fs.mkdirSync(dir)
+    fs.writeFileSync(path.join(dir, 'keep.txt'), 'mine')
+    await expect(job({ command: 'true', 'results-dir': dir })).rejects.toThrow(/^Input 'results-dir': .* is not empty/)
+    expect(read(path.join(dir, 'keep.txt'))).toBe('mine')
+  })
+
+  it('applies env, workdir and entrypoint', async () => {
+    const outcome = await job({
+      env: 'GREETING=hello world\nEMPTY=',
+      workdir: '/tmp',
+      entrypoint: 'sh -c',
+      command: `'echo "$GREETING|$EMPTY|$(pwd)"'`
+    })
+    expect(read(outcome.results.stdout)).toBe('hello world||/tmp\n')
+  })
+})
+
+describe('inputs', () => {
+  it('mounts a workspace folder read-only at /inputs', async () => {
+    const outcome = await job({
+      inputs: 'data',
+      run: 'cat /inputs/numbers.txt; touch /inputs/new 2>&1 || echo write-refused; rm /inputs/numbers.txt 2>&1 || echo rm-refused'
+    })
+    const stdout = read(outcome.results.stdout)
+    expect(stdout).toMatch(/^1\n2\n3\n/)
+    expect(stdout).toContain('write-refused')
+    expect(stdout).toContain('rm-refused')
+    expect(fs.readdirSync(path.join(workspace, 'data'))).toEqual(['numbers.txt'])
+  })
+
+  it('mounts a single file inside the target, or at it when the target names a file', async () => {
+    const outcome = await job({
+      inputs: 'data/numbers.txt:/in\ndata/numbers.txt:/named/input.txt',
+      run: 'wc -l < /in/numbers.txt; wc -l < /named/input.txt'
+    })
+    expect(read(outcome.results.stdout)).toBe('3\n3\n')
+  })
+
+  it('refuses a workspace symlink that points outside the workspace', async () => {
+    fs.symlinkSync('/etc', path.join(workspace, 'escape'))
+    try {
+      await expect(job({ inputs: 'escape', command: 'true' })).rejects.toThrow(/outside GITHUB_WORKSPACE/)
+    } finally {
+      fs.unlinkSync(path.join(workspace, 'escape'))
+    }
+  })
+})
+
+describe('isolation', () => {
+  let server: net.Server
+  let port: number
+  let connections = 0
+
+  beforeAll(async () => {
+    server = net.createServer((socket) => {
+      connections++
+      socket.end('hello from the host\n')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    port = (server.address() as net.AddressInfo).port
+  })
+
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  it('has only the loopback interface and cannot reach a service on the host', async () => {
+    const outcome = await job({
+      run: `ls /sys/class/net; nc -w 2 127.0.0.1 ${port} </dev/null && echo reached || echo unreachable`
+    })
+    expect(read(outcome.results.stdout)).toBe('lo\nunreachable\n')
+    expect(connections).toBe(0)
+  })
+
+  it('drops every capability and forbids privilege gain', async () => {
+    const outcome = await job({ run: 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status' })
+    const fields = Object.fromEntries(
+      read(outcome.results.stdout)
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/:\s+/))
+    )
+    expect(fields).toEqual({
+      CapInh: '0000000000000000',
+      CapPrm: '0000000000000000',
+      CapEff: '0000000000000000',
+      CapBnd: '0000000000000000',
+      CapAmb: '0000000000000000',
+      NoNewPrivs: '1'
+    })
+  })
+})
+
+describe('limits', () => {
+  it('stops and kills the container at the timeout and keeps partial results', async () => {
+    const started = Date.now()
+    const outcome = await job({ timeout: '2s', run: 'echo before; echo partial > /outputs/p; sleep 600; echo after' })
+    expect(outcome.container.timedOut).toBe(true)
+    expect(Date.now() - started).toBeLessThan(60_000)
+    expect(read(outcome.results.stdout)).toBe('before\n')
+    expect(read(path.join(outcome.results.dir, 'outputs', 'p'))).toBe('partial\n')
+    expect(outcome.container.exitCode).not.toBe(0)
+  })
+
+  it('reports an OOM kill', async () => {
+    const outcome = await job({
+      memory: '16Mi',
+      run: 'x=a; while true; do x="$x$x"; done'
+    })
+    expect(outcome.container.oomKilled).toBe(true)
+    expect(outcome.container.exitCode).toBe(137)
+  })
+
+  it('sets the cpu, memory and pids limits in the container cgroup', async () => {
+    const outcome = await job({
+      cpu: '500m',
+      memory: '64Mi',
+      run: 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null; true'
+    })
+    const values = read(outcome.results.stdout).trim().split('\n')
+    expect(values).toEqual([String(64 * 2 ** 20), '1024'])
+  })
+})
+
+describe('images', () => {
+  it('fails before the run when the image is missing and pull is never', async () => {
+    await expect(job({ image: 'cod-test/not-here:1', command: 'true' })).rejects.toThrow(
+      /^Input 'image': cod-test\/not-here:1 is not on the runner and pull is 'never'/
+    )
+  })
+
+  it('fails before the run when the image is for another architecture, with advice', async () => {
+    await expect(job({ image: ARM64_IMAGE, command: 'true' })).rejects.toThrow(
+      /built for linux\/arm64, but this runner's Docker engine runs linux\/amd64\. Rebuild or re-tag the image for linux\/amd64/
+    )
+  })
+
+  it('records the image ID as the digest of a locally built image', async () => {
+    const outcome = await job({ command: 'true' })
+    const inspected = await docker.getImage(BUSYBOX_IMAGE).inspect()
+    expect(outcome.image.digest).toBe(inspected.Id)
+  })
+})

@@ -1,0 +1,137 @@
+import { createReadStream } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { importer, type ImportCandidate, type ImporterOptions } from 'ipfs-unixfs-importer'
+import { fixedSize } from 'ipfs-unixfs-importer/chunker'
+import { balanced } from 'ipfs-unixfs-importer/layout'
+import { CID } from 'multiformats/cid'
+
+/** One block of the DAG, as the importer hands it over. */
+export type PutBlock = (cid: CID, bytes: Uint8Array) => Promise<void>
+
+export interface DagOptions {
+  cidVersion: 0 | 1
+  /** False drops every entry whose name starts with a dot, as `ipfs add -r` without `--hidden`. */
+  includeHidden: boolean
+  /** Told about entries that cannot be stored (sockets, FIFOs, devices). */
+  onSkipped?: (relativePath: string, reason: string) => void
+  /** Called as file bytes are read, with the running total. */
+  onBytesRead?: (total: number) => void
+}
+
+export interface DagResult {
+  cid: CID
+  files: number
+  directories: number
+  symlinks: number
+  bytes: number
+}
+
+/**
+ * Kubo's `ipfs add` defaults (go-unixfs): 256 KiB fixed-size chunks, balanced
+ * layout of 174 links a node, UnixFS `file` leaves unless CIDv1 (where Kubo
+ * turns raw leaves on), Links before Data, and HAMT sharding once a
+ * directory's estimated links pass 256 KiB. The importer's own defaults
+ * differ (CIDv1, raw leaves), so every knob is set here.
+ */
+export function kuboImporterOptions(cidVersion: 0 | 1): ImporterOptions {
+  return {
+    cidVersion,
+    rawLeaves: cidVersion === 1,
+    leafType: 'file',
+    reduceSingleLeafToSelf: true,
+    chunker: fixedSize({ chunkSize: 262_144 }),
+    layout: balanced({ maxChildrenPerNode: 174 }),
+    shardSplitThresholdBytes: 262_144,
+    shardSplitStrategy: 'links-bytes',
+    fieldOrder: 'links-first',
+    wrapWithDirectory: false
+  }
+}
+
+/** Go compares strings by their UTF-8 bytes; JavaScript's sort would not. */
+export function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+}
+
+// The importer needs a name for the top folder; the name never reaches a CID
+// because the root is the folder itself, not a link inside a wrapper.
+const ROOT = 'root'
+
+/**
+ * Builds the UnixFS DAG of the folder (or file) `dir` exactly as `ipfs add -r` would, handing each
+ * block to `put`, and returns the root CID. Files are streamed, read once.
+ */
+export async function buildUnixfsDag(dir: string, options: DagOptions, put: PutBlock): Promise<DagResult> {
+  const stats = await fs.stat(dir)
+  const counts = { files: 0, directories: 0, symlinks: 0, bytes: 0 }
+  const blockstore = {
+    put: async (cid: { bytes: Uint8Array }, bytes: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>) => {
+      // The importer only ever hands over whole blocks, but the type allows streams.
+      const block = bytes instanceof Uint8Array ? bytes : await collect(bytes)
+      await put(CID.decode(cid.bytes), block)
+      return cid
+    }
+  }
+  let root: CID | undefined
+  // A single file is allowed too, for CIDs of files (the test vectors are files).
+  const source = stats.isDirectory()
+    ? walk(dir, ROOT, options, counts)
+    : [{ path: ROOT, content: readFile(dir, counts, options) }]
+  if (!stats.isDirectory()) counts.files++
+  for await (const entry of importer(source, blockstore as never, kuboImporterOptions(options.cidVersion))) {
+    if (entry.path === ROOT) root = CID.decode(entry.cid.bytes)
+  }
+  if (!root) throw new Error(`the importer returned no root for ${dir}`)
+  return { cid: root, ...counts }
+}
+
+async function collect(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  for await (const chunk of source) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
+/** Depth-first, names sorted, as Kubo's serial file walker. */
+async function* walk(
+  dir: string,
+  importPath: string,
+  options: DagOptions,
+  counts: { files: number; directories: number; symlinks: number; bytes: number }
+): AsyncGenerator<ImportCandidate> {
+  counts.directories++
+  // The folder itself first, so that an empty one is still a link in its parent.
+  yield { path: importPath }
+  const names = (await fs.readdir(dir)).sort(compareNames)
+  for (const name of names) {
+    if (!options.includeHidden && name.startsWith('.')) continue
+    const full = path.join(dir, name)
+    const child = `${importPath}/${name}`
+    const relative = child.slice(ROOT.length + 1)
+    const stats = await fs.lstat(full)
+    if (stats.isSymbolicLink()) {
+      counts.symlinks++
+      yield { path: child, link: await fs.readlink(full) }
+    } else if (stats.isDirectory()) {
+      yield* walk(full, child, options, counts)
+    } else if (stats.isFile()) {
+      counts.files++
+      yield { path: child, content: readFile(full, counts, options) }
+    } else {
+      options.onSkipped?.(relative, 'not a file, folder or symlink')
+    }
+  }
+}
+
+/** Opened only when the importer starts on it, so thousands of files do not hold thousands of descriptors. */
+async function* readFile(
+  file: string,
+  counts: { bytes: number },
+  options: DagOptions
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of createReadStream(file, { highWaterMark: 262_144 })) {
+    counts.bytes += (chunk as Buffer).byteLength
+    options.onBytesRead?.(counts.bytes)
+    yield chunk as Buffer
+  }
+}
