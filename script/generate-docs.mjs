@@ -5,7 +5,11 @@ import fs from 'node:fs'
 import { parse } from 'yaml'
 
 const action = parse(fs.readFileSync('action.yml', 'utf8'))
-const cell = (text) => String(text ?? '').replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|')
+const cell = (text) =>
+  String(text ?? '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/\|/g, '\\|')
 
 const inputs = [
   '| input | default | description |',

@@ -18,4 +18,5 @@ export function runAction(options: {
   env?: Record<string, string>
   node?: string
   echo?: boolean
+  cancelWhen?: string
 }): Promise<ActionRun>

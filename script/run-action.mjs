@@ -30,13 +30,19 @@ export function parseFileCommands(text) {
   return values
 }
 
-function runNode(node, script, env, cwd, echo) {
+function runNode(node, script, env, cwd, echo, cancelWhen) {
   return new Promise((resolve, reject) => {
     const child = spawn(node, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let log = ''
+    let cancelled = false
     const collect = (chunk) => {
       log += chunk
       if (echo) process.stdout.write(chunk)
+      // The runner cancels a step with SIGINT (then SIGTERM): do the same once the log shows `cancelWhen`.
+      if (cancelWhen && !cancelled && log.includes(cancelWhen)) {
+        cancelled = true
+        child.kill('SIGINT')
+      }
     }
     child.stdout.on('data', collect)
     child.stderr.on('data', collect)
@@ -54,6 +60,7 @@ function runNode(node, script, env, cwd, echo) {
  * @param {Record<string,string>} [options.env]  extra environment
  * @param {string} [options.node]  the Node binary (the runner uses the version action.yml names)
  * @param {boolean} [options.echo]  copy the step log to this process's stdout
+ * @param {string} [options.cancelWhen]  cancel the main step (SIGINT) once its log contains this text
  */
 export async function runAction({
   inputs,
@@ -62,7 +69,8 @@ export async function runAction({
   actionDir = repoRoot,
   env = {},
   node = process.execPath,
-  echo = false
+  echo = false,
+  cancelWhen
 }) {
   const action = parseYaml(fs.readFileSync(path.join(actionDir, 'action.yml'), 'utf8'))
   for (const name of Object.keys(inputs)) {
@@ -94,7 +102,7 @@ export async function runAction({
     ...env
   }
   const entry = (key) => path.join(actionDir, action.runs[key])
-  const main = await runNode(node, entry('main'), { ...base, ...inputEnv }, workspace, echo)
+  const main = await runNode(node, entry('main'), { ...base, ...inputEnv }, workspace, echo, cancelWhen)
   const state = parseFileCommands(fs.readFileSync(files.GITHUB_STATE, 'utf8'))
   const stateEnv = Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v]))
   const post = await runNode(node, entry('post'), { ...base, ...inputEnv, ...stateEnv }, workspace, echo)

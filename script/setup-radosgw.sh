@@ -5,6 +5,7 @@
 #
 #   script/setup-radosgw.sh start   prints COD_S3_* lines (and COD_S3_DIR) on stdout
 #   script/setup-radosgw.sh stop DIR   kills every daemon it started and removes DIR
+#   script/setup-radosgw.sh --install  only installs the packages (.ci/run calls this)
 #
 # Installs Debian's radosgw, ceph-mon and ceph-osd when missing (needs root).
 # Progress goes to stderr; on failure the daemons' log tails are shown there.
@@ -41,8 +42,9 @@ if [ "${1:-}" = stop ]; then
   stop_dir "$2"
   exit 0
 fi
-if [ "${1:-start}" != start ]; then
-  log "usage: $0 start | $0 stop DIR"
+mode=${1:-start}
+if [ "$mode" != start ] && [ "$mode" != --install ]; then
+  log "usage: $0 start | $0 stop DIR | $0 --install"
   exit 2
 fi
 
@@ -60,6 +62,7 @@ if [ "$need" = 1 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
     --no-install-recommends radosgw ceph-mon ceph-osd >/dev/null
 fi
+[ "$mode" = --install ] && exit 0
 
 # A random port that nothing answers on. Another copy may pick the same one
 # at the same moment; the daemon then fails to bind and start() tries again.

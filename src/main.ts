@@ -15,6 +15,16 @@ export async function run(): Promise<void> {
     const spec = parseJobSpec((name) => core.getInput(name), runnerContext())
     saveRun(spec)
     const outcome = await runJob(spec, stepLog)
+    for (const [name, stream] of [
+      ['stdout', outcome.container.stdout],
+      ['stderr', outcome.container.stderr]
+    ] as const) {
+      if (stream.truncated) {
+        core.warning(
+          `The container wrote ${stream.bytes} bytes to ${name}; the results file keeps the first ${stream.keptBytes}.`
+        )
+      }
+    }
     const published: Record<string, string> = {}
     setOutputs(outcome, published)
     await writeSummary(outcome, published)

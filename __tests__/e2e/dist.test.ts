@@ -31,10 +31,20 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
 
+const runIds: string[] = []
+
 afterEach(async () => {
+  // Other test files run containers at the same time: look only at this file's runs.
   const left = await docker.listContainers({ all: true, filters: { label: [RUN_LABEL] } })
-  expect(left).toEqual([])
+  expect(left.filter((c) => runIds.includes(c.Labels[RUN_LABEL]!))).toEqual([])
 })
+
+/** runAction, remembering the run's ID (from the saved state) for the leftover check. */
+async function runStep(options: Parameters<typeof runAction>[0]) {
+  const result = await runAction(options)
+  if (result.state.run) runIds.push((JSON.parse(result.state.run) as { runId: string }).runId)
+  return result
+}
 
 function freshRunnerTemp(): string {
   runnerTemp = fs.mkdtempSync(path.join(root, 'temp-'))
@@ -45,7 +55,7 @@ const leftInTemp = () => fs.readdirSync(runnerTemp).filter((name) => !name.start
 
 describe('dist/index.js as the runner runs it', () => {
   it('runs a job, sets every output, writes the summary, and the post step cleans up', async () => {
-    const result = await runAction({
+    const result = await runStep({
       actionDir,
       workspace,
       runnerTemp: freshRunnerTemp(),
@@ -78,7 +88,7 @@ describe('dist/index.js as the runner runs it', () => {
 
   it('keeps a results folder the user named, complete, when the container fails', async () => {
     const resultsDir = path.join(workspace, 'results-failing')
-    const result = await runAction({
+    const result = await runStep({
       actionDir,
       workspace,
       runnerTemp: freshRunnerTemp(),
@@ -100,7 +110,7 @@ describe('dist/index.js as the runner runs it', () => {
   })
 
   it('passes a non-zero exit when fail-on-exit-code is false', async () => {
-    const result = await runAction({
+    const result = await runStep({
       actionDir,
       workspace,
       runnerTemp: freshRunnerTemp(),
@@ -117,7 +127,7 @@ describe('dist/index.js as the runner runs it', () => {
   })
 
   it('fails a bad input with a message naming it, leaving nothing behind', async () => {
-    const result = await runAction({
+    const result = await runStep({
       actionDir,
       workspace,
       runnerTemp: freshRunnerTemp(),
@@ -131,7 +141,7 @@ describe('dist/index.js as the runner runs it', () => {
   })
 
   it('refuses a container that tries to issue workflow commands', async () => {
-    const result = await runAction({
+    const result = await runStep({
       actionDir,
       workspace,
       runnerTemp: freshRunnerTemp(),
@@ -146,5 +156,41 @@ describe('dist/index.js as the runner runs it', () => {
     const stop = /::stop-commands::([0-9a-f]{32})\n([\s\S]*)::\1::/.exec(result.log)
     expect(stop?.[2]).toContain('::set-output name=exit-code::forged')
     expect(result.outputs['exit-code']).toBe('0')
+  })
+
+  it('says how Docker is expected when the engine cannot be reached', async () => {
+    const result = await runStep({
+      actionDir,
+      workspace,
+      runnerTemp: freshRunnerTemp(),
+      env: { DOCKER_HOST: `unix://${path.join(root, 'no-docker.sock')}` },
+      inputs: { image: BUSYBOX_IMAGE, command: 'true' }
+    })
+    expect(result.exitCode).toBe(1)
+    expect(result.log).toMatch(
+      /::error::Cannot reach the Docker engine at unix:\/\/.*no-docker\.sock .*use a Linux runner/
+    )
+    expect(result.postExitCode).toBe(0)
+    expect(leftInTemp()).toEqual([])
+  })
+
+  it('removes the container and the scratch folder when the runner cancels the step', async () => {
+    const result = await runStep({
+      actionDir,
+      workspace,
+      runnerTemp: freshRunnerTemp(),
+      cancelWhen: 'container-is-running',
+      inputs: {
+        image: BUSYBOX_IMAGE,
+        pull: 'never',
+        inputs: 'data:/inputs',
+        run: 'echo container-is-running; sleep 600',
+        'artifact-name': ''
+      }
+    })
+    expect(result.exitCode).not.toBe(0)
+    expect(result.log).toContain('Received SIGINT: removing the container.')
+    expect(result.postExitCode).toBe(0)
+    expect(fs.readdirSync(path.join(runnerTemp, 'compute-over-data'))).toEqual([])
   })
 })

@@ -1,57 +1,23 @@
 import fs from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import Docker from 'dockerode'
-import { RUN_LABEL } from '../../src/executor/engine.js'
-import { runJob, type JobOutcome } from '../../src/job.js'
-import { parseJobSpec } from '../../src/spec/job-spec.js'
 import { ARM64_IMAGE, BUSYBOX_IMAGE } from '../servers/images.js'
-import { actionInputs } from '../helpers/inputs.js'
-import { collectingLog } from '../helpers/log.js'
+import { jobSandbox, readText as read } from '../helpers/job.js'
 
 const docker = new Docker()
-let root: string
-let workspace: string
-let runs = 0
+const sandbox = jobSandbox('executor')
+const { job, root, workspace } = sandbox
 
 beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'cod-executor-'))
-  workspace = path.join(root, 'workspace')
   fs.mkdirSync(path.join(workspace, 'data'), { recursive: true })
   fs.writeFileSync(path.join(workspace, 'data', 'numbers.txt'), '1\n2\n3\n')
 })
 
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
+afterAll(() => sandbox.cleanup())
 
-afterEach(async () => {
-  // No test may leave a container behind, whatever it did.
-  const left = await docker.listContainers({ all: true, filters: { label: [RUN_LABEL] } })
-  expect(left.map((c) => c.Names)).toEqual([])
-})
-
-function specFor(values: Record<string, string>) {
-  return parseJobSpec(actionInputs({ image: BUSYBOX_IMAGE, pull: 'never', ...values }), {
-    workspace,
-    runnerTemp: path.join(root, 'temp'),
-    uid: process.getuid!(),
-    gid: process.getgid!(),
-    runId: `exec-${process.pid}-${++runs}`
-  })
-}
-
-async function job(values: Record<string, string>): Promise<JobOutcome & { live: string; log: string[] }> {
-  let live = ''
-  const log = collectingLog()
-  const outcome = await runJob(specFor(values), log, {
-    echo: { write: (chunk) => void (live += chunk.toString()), end: () => {} },
-    stopGraceSeconds: 2
-  })
-  return { ...outcome, live, log: log.lines }
-}
-
-const read = (file: string) => fs.readFileSync(file, 'utf8')
+// No test may leave a container behind, whatever it did.
+afterEach(async () => expect(await sandbox.leftoverContainers()).toEqual([]))
 
 describe('results folder', () => {
   it('separates stdout from stderr, keeps the exit code and writes it bare', async () => {
@@ -136,49 +102,6 @@ describe('inputs', () => {
     } finally {
       fs.unlinkSync(path.join(workspace, 'escape'))
     }
-  })
-})
-
-describe('isolation', () => {
-  let server: net.Server
-  let port: number
-  let connections = 0
-
-  beforeAll(async () => {
-    server = net.createServer((socket) => {
-      connections++
-      socket.end('hello from the host\n')
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    port = (server.address() as net.AddressInfo).port
-  })
-
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
-
-  it('has only the loopback interface and cannot reach a service on the host', async () => {
-    const outcome = await job({
-      run: `ls /sys/class/net; nc -w 2 127.0.0.1 ${port} </dev/null && echo reached || echo unreachable`
-    })
-    expect(read(outcome.results.stdout)).toBe('lo\nunreachable\n')
-    expect(connections).toBe(0)
-  })
-
-  it('drops every capability and forbids privilege gain', async () => {
-    const outcome = await job({ run: 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status' })
-    const fields = Object.fromEntries(
-      read(outcome.results.stdout)
-        .trim()
-        .split('\n')
-        .map((line) => line.split(/:\s+/))
-    )
-    expect(fields).toEqual({
-      CapInh: '0000000000000000',
-      CapPrm: '0000000000000000',
-      CapEff: '0000000000000000',
-      CapBnd: '0000000000000000',
-      CapAmb: '0000000000000000',
-      NoNewPrivs: '1'
-    })
   })
 })
 

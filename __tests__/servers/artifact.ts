@@ -122,7 +122,10 @@ export async function startArtifactService(): Promise<RunningServer> {
         no_proxy: noProxy
       },
       stop: async () => {
-        await new Promise<void>((resolve) => started.server.close(() => resolve()))
+        const closed = new Promise<void>((resolve) => started.server.close(() => resolve()))
+        // The client keeps connections alive; close() alone would wait for them.
+        started.server.closeAllConnections()
+        await closed
         await stopChild(started.child)
         await rm(location, { recursive: true, force: true })
       }

@@ -12,9 +12,16 @@ export const ARM64_IMAGE = 'cod-test/busybox-arm64:1'
 
 const BUSYBOX = '/bin/busybox'
 
-async function packTar(fill: (pack: tar.Pack) => void): Promise<Buffer> {
+/** Fixed times and owners make the layer, and so the image ID, the same on every load. */
+const FIXED = { mtime: new Date(0), uid: 0, gid: 0 }
+
+type Entry = Partial<tar.Header> & { name: string }
+
+async function packTar(fill: (entry: (header: Entry, body?: string | Buffer) => void) => void): Promise<Buffer> {
   const pack = tar.pack()
-  fill(pack)
+  fill((header, body) =>
+    body === undefined ? pack.entry({ ...FIXED, ...header }) : pack.entry({ ...FIXED, ...header }, body)
+  )
   pack.finalize()
   const chunks: Buffer[] = []
   for await (const chunk of pack) chunks.push(chunk as Buffer)
@@ -26,19 +33,19 @@ async function packTar(fill: (pack: tar.Pack) => void): Promise<Buffer> {
  * registry needed. The layer is busybox plus a symlink per applet, /tmp and an
  * /etc/passwd that names no one but root and nobody.
  */
-async function imageTarball(tag: string, architecture: string): Promise<Buffer> {
+async function imageTarball(tag: string, architecture: string): Promise<{ tarball: Buffer; id: string }> {
   const busybox = fs.readFileSync(BUSYBOX)
   const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean)
-  const layer = await packTar((pack) => {
-    pack.entry({ name: 'bin/', type: 'directory', mode: 0o755 })
-    pack.entry({ name: 'bin/busybox', mode: 0o755 }, busybox)
+  const layer = await packTar((entry) => {
+    entry({ name: 'bin/', type: 'directory', mode: 0o755 })
+    entry({ name: 'bin/busybox', mode: 0o755 }, busybox)
     for (const applet of applets) {
       if (applet === 'busybox') continue
-      pack.entry({ name: `bin/${applet}`, type: 'symlink', linkname: 'busybox' })
+      entry({ name: `bin/${applet}`, type: 'symlink', linkname: 'busybox' })
     }
-    pack.entry({ name: 'tmp/', type: 'directory', mode: 0o1777 })
-    pack.entry({ name: 'etc/', type: 'directory', mode: 0o755 })
-    pack.entry(
+    entry({ name: 'tmp/', type: 'directory', mode: 0o1777 })
+    entry({ name: 'etc/', type: 'directory', mode: 0o755 })
+    entry(
       { name: 'etc/passwd', mode: 0o644 },
       'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n'
     )
@@ -55,15 +62,24 @@ async function imageTarball(tag: string, architecture: string): Promise<Buffer> 
   )
   const configName = `${createHash('sha256').update(config).digest('hex')}.json`
   const manifest = JSON.stringify([{ Config: configName, RepoTags: [tag], Layers: ['layer.tar'] }])
-  return packTar((pack) => {
-    pack.entry({ name: 'layer.tar' }, layer)
-    pack.entry({ name: configName }, config)
-    pack.entry({ name: 'manifest.json' }, manifest)
+  const tarball = await packTar((entry) => {
+    entry({ name: 'layer.tar' }, layer)
+    entry({ name: configName }, config)
+    entry({ name: 'manifest.json' }, manifest)
   })
+  return { tarball, id: `sha256:${configName.replace(/\.json$/, '')}` }
 }
 
+/** Loads the image unless the tag already names exactly it (its ID is the config's hash). */
 export async function loadTestImage(docker: Docker, tag: string, architecture: string): Promise<void> {
-  const stream = await docker.loadImage(Readable.from([await imageTarball(tag, architecture)]))
+  const { tarball, id } = await imageTarball(tag, architecture)
+  const present = await docker
+    .getImage(tag)
+    .inspect()
+    .then((image) => image.Id)
+    .catch(() => undefined)
+  if (present === id) return
+  const stream = await docker.loadImage(Readable.from([tarball]))
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()))
   )

@@ -6,13 +6,15 @@
 import { startArtifactService } from './artifact.js'
 import { startDocker } from './docker.js'
 import { startIpfs } from './ipfs.js'
+import { startS3 } from './s3.js'
 import type { RunningServer } from './types.js'
 
 /** A new peer is one module plus one line here. */
 const servers: Array<[name: string, start: () => Promise<RunningServer>]> = [
   ['docker', startDocker],
   ['ipfs', startIpfs],
-  ['artifact', startArtifactService]
+  ['artifact', startArtifactService],
+  ['s3', startS3]
 ]
 
 const running: RunningServer[] = []

@@ -24,6 +24,8 @@ interface ZipPlan {
 // the artifact service does (they cannot exist on NTFS).
 const REFUSED_CHARACTERS = ['"', ':', '<', '>', '|', '*', '?', '\r', '\n']
 
+const MAX_SKIP_WARNINGS = 20
+
 /**
  * Uploads the results folder, with its own layout at the zip root, plus
  * `extraFiles` (e.g. manifest.json) beside it, as one workflow artifact.
@@ -108,7 +110,11 @@ async function planResults(resultsDir: string, name: string, log: Log): Promise<
   const base = await realpath(resultsDir)
   const plan: ZipPlan = { files: [], dirs: [] }
   const unreadable: string[] = []
-  const skip = (entry: string, why: string): void => log.warning(`Artifact '${name}': ${entry} is left out: ${why}.`)
+  let skipped = 0
+  // A container can make thousands of links; the log names the first few.
+  const skip = (entry: string, why: string): void => {
+    if (++skipped <= MAX_SKIP_WARNINGS) log.warning(`Artifact '${name}': ${entry} is left out: ${why}.`)
+  }
 
   const walk = async (rel: string): Promise<void> => {
     const names = (await readdir(rel ? path.join(base, rel) : base)).sort()
@@ -137,6 +143,9 @@ async function planResults(resultsDir: string, name: string, log: Log): Promise<
     }
   }
   await walk('')
+  if (skipped > MAX_SKIP_WARNINGS) {
+    log.warning(`Artifact '${name}': ${skipped - MAX_SKIP_WARNINGS} more links or special files are left out too.`)
+  }
 
   for (const file of plan.files) {
     await access(file.source, constants.R_OK).catch(() => unreadable.push(file.entry))
@@ -217,7 +226,8 @@ async function stage(root: string, plan: ZipPlan): Promise<string[]> {
   }
   // The client adds a listed folder as an entry named by its path; only a
   // trailing slash makes that entry a folder rather than an empty file.
-  return [...files, ...plan.dirs.map((dir) => `${path.join(root, dir)}/`)]
+  // Folders come first, each before what it holds, as zip tools expect.
+  return [...plan.dirs.map((dir) => `${path.join(root, dir)}/`), ...files]
 }
 
 function artifactUrl(id: number): string | undefined {

@@ -81,24 +81,24 @@ export async function downloadS3(request: S3Request, listing: S3Listing): Promis
   const abort = new AbortController()
   const signal = request.signal ? AbortSignal.any([request.signal, abort.signal]) : abort.signal
   const queue = [...listing.objects]
+  let firstError: unknown
   const worker = async (): Promise<void> => {
-    for (let object = queue.shift(); object; object = queue.shift()) {
-      if (signal.aborted) return
-      await downloadObject(client, request, object, listing.single, progress, signal)
+    for (let object = queue.shift(); object && !signal.aborted; object = queue.shift()) {
+      try {
+        await downloadObject(client, request, object, listing.single, progress, signal)
+      } catch (error) {
+        // Only the first failure is the cause; the others are its cancellations.
+        if (firstError === undefined) firstError = Object.assign(error ?? {}, { objectKey: object.key })
+        abort.abort()
+        return
+      }
       done++
     }
   }
   try {
-    const results = await Promise.allSettled(
-      Array.from({ length: Math.min(CONCURRENCY, listing.objects.length) }, () =>
-        worker().catch((error: unknown) => {
-          abort.abort()
-          throw error
-        })
-      )
-    )
-    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')
-    if (failed) throw failed.reason
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, listing.objects.length) }, worker))
+    if (firstError !== undefined) throw firstError
+    if (request.signal?.aborted) throw request.signal.reason
   } catch (error) {
     // The folder is this input's alone: nothing half-staged is left in it.
     await emptyFolder(stagingDir)
@@ -361,7 +361,8 @@ interface SdkError {
   code?: string
   message?: string
   $metadata?: { httpStatusCode?: number }
-  Key?: string
+  /** Set by downloadS3: the object whose GET failed. */
+  objectKey?: string
 }
 
 /** Turns an SDK error into one line naming the input; credentials never appear. */
@@ -372,7 +373,8 @@ function explain(error: unknown, request: S3Request): Error {
   if (message.startsWith('Input ')) return error as Error
   const code = e.Code ?? e.name ?? ''
   const status = e.$metadata?.httpStatusCode
-  const { bucket, key, versionId } = request.source
+  const { bucket, versionId } = request.source
+  const key = e.objectKey ?? request.source.key
   const endpoint = endpointOf(request)
   const problem = ((): string => {
     switch (code) {
@@ -392,7 +394,7 @@ function explain(error: unknown, request: S3Request): Error {
       case 'AccessDenied':
         return `access denied (403) by the S3 server; the credentials in use may not read this bucket.`
       case 'PreconditionFailed':
-        return `an object changed while the input was being staged (its ETag no longer matches the listing); run again.`
+        return `the object "${key}" changed while the input was being staged (its ETag no longer matches the listing); run again.`
       case 'CredentialsProviderError':
         return `no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or configure a role.`
       case 'AbortError':
