@@ -98864,7 +98864,10 @@ async function run() {
         const spec = parseJobSpec((name) => core/* getInput */.V4(name), runnerContext());
         (0,state/* saveRun */.BQ)(spec);
         const outcome = await runJob(spec, stepLog);
-        for (const [name, stream] of [['stdout', outcome.container.stdout], ['stderr', outcome.container.stderr]]) {
+        for (const [name, stream] of [
+            ['stdout', outcome.container.stdout],
+            ['stderr', outcome.container.stderr]
+        ]) {
             if (stream.truncated) {
                 core/* warning */.$e(`The container wrote ${stream.bytes} bytes to ${name}; the results file keeps the first ${stream.keptBytes}.`);
             }

@@ -43,8 +43,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hostService.listen(0, '0.0.0.0', resolve))
   hostPort = (hostService.address() as net.AddressInfo).port
   // Docker 20.10 leaves IPAM's Gateway empty for the default bridge; it is then the subnet's first address.
-  const ipam = (await docker.getNetwork('bridge').inspect()).IPAM.Config[0]
-  bridgeGateway = ipam.Gateway || (ipam.Subnet as string).replace(/\.0\/\d+$/, '.1')
+  const ipam = (await docker.getNetwork('bridge').inspect()).IPAM?.Config?.[0] ?? {}
+  bridgeGateway = ipam.Gateway || String(ipam.Subnet).replace(/\.0\/\d+$/, '.1')
   expect(bridgeGateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/)
   dns = dgram.createSocket('udp4')
   dns.on('message', (query, peer) => dns.send(dnsAnswer(query), peer.port, peer.address))
