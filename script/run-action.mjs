@@ -84,7 +84,9 @@ export async function runAction({
   }
   const inputEnv = {}
   for (const [name, spec] of Object.entries(action.inputs)) {
-    const value = inputs[name] ?? (spec.default === undefined ? '' : String(spec.default))
+    // The runner evaluates expressions in defaults; the one action.yml uses is the job's token.
+    const fallback = String(spec.default ?? '').replace('${{ github.token }}', env.GITHUB_TOKEN ?? '')
+    const value = inputs[name] ?? fallback
     inputEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   }
   const base = {

@@ -6,13 +6,14 @@ import { stepLog } from './log.js'
 import { failureMessage } from './report/failure.js'
 import { setOutputs } from './report/outputs.js'
 import { writeSummary } from './report/summary.js'
-import { parseJobSpec, type RunnerContext } from './spec/job-spec.js'
+import { parseJobSpec, secretsOf, type RunnerContext } from './spec/job-spec.js'
 import { saveRun } from './state.js'
 
 /** The action: inputs → job spec → staged inputs → container → results → outputs. */
 export async function run(): Promise<void> {
   try {
     const spec = parseJobSpec((name) => core.getInput(name), runnerContext())
+    for (const secret of secretsOf(spec)) core.setSecret(secret)
     saveRun(spec)
     const outcome = await runJob(spec, stepLog)
     for (const [name, stream] of [

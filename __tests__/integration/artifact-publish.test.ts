@@ -341,6 +341,16 @@ describe('publishArtifact', () => {
     expect(await requests()).toEqual([])
   })
 
+  test('fails clearly on GitHub Enterprise Server, which the artifact service does not serve', async () => {
+    const { context, manifest } = await makeJob()
+    process.env.GITHUB_SERVER_URL = 'https://ghes.example.com'
+
+    await expect(publishArtifact(context, settings(), [manifest])).rejects.toThrow(
+      /^Artifact upload 'results': .* not currently supported on GHES/
+    )
+    expect(await requests()).toEqual([])
+  })
+
   test('says which runner variable is missing', async () => {
     const { context, manifest } = await makeJob()
     delete process.env.ACTIONS_RESULTS_URL

@@ -10,6 +10,8 @@ export { InputError } from './errors.js'
 export type { InputSource, InputSpec } from './input-uri.js'
 export type { ImageRef } from './image.js'
 
+export type CommentMode = 'off' | 'on-pr' | 'update'
+
 export type PullPolicy = 'always' | 'missing' | 'never'
 export type NetworkMode = 'none' | 'full'
 
@@ -60,6 +62,10 @@ export interface JobSpec {
   pull: PullPolicy
   /** False when `pull` was left to its default, so a failed pull may fall back to a local image. */
   pullExplicit: boolean
+  /** OS/ARCH to pull and run; the engine's own when unset. */
+  platform?: string
+  /** Credentials for the image's registry; the password is a secret. */
+  registryAuth?: { username: string; password: string }
   /** Overrides the image's ENTRYPOINT when set. */
   entrypoint?: string[]
   /** Docker's Cmd; when unset the image's CMD runs. */
@@ -85,6 +91,7 @@ export interface JobSpec {
   sources: SourceSettings
   ipfs: IpfsPublishSettings
   artifact: ArtifactPublishSettings
+  comment: { mode: CommentMode; token?: string }
 }
 
 /** What the spec needs from the runner, passed in so that parsing stays pure. */
@@ -122,6 +129,8 @@ export function parseJobSpec(read: ReadInput, context: RunnerContext): JobSpec {
     image,
     pull: pull ? oneOf('pull', pull, ['always', 'missing', 'never'] as const) : image.digest ? 'missing' : 'always',
     pullExplicit: pull !== '',
+    platform: get('platform') ? parsePlatform(get('platform')) : undefined,
+    registryAuth: parseRegistryAuth(get('registry-username'), get('registry-password')),
     entrypoint,
     command,
     env: parseEnv(read('env')),
@@ -166,6 +175,10 @@ export function parseJobSpec(read: ReadInput, context: RunnerContext): JobSpec {
         ? parseInteger('compression-level', get('compression-level'), 0, 9)
         : undefined,
       overwrite: flag('artifact-overwrite', false)
+    },
+    comment: {
+      mode: get('comment') ? oneOf('comment', get('comment'), ['off', 'on-pr', 'update'] as const) : 'off',
+      token: get('github-token') || undefined
     }
   }
 }
@@ -353,6 +366,29 @@ function parseInteger(input: string, value: string, min: number, max: number): n
     throw new InputError(input, `"${value}" must be a whole number from ${min} to ${max}.`)
   }
   return Number(value)
+}
+
+/** Values the step log must never show, to be masked before any work starts. */
+export function secretsOf(spec: JobSpec): string[] {
+  return [
+    spec.registryAuth?.password,
+    spec.comment.token,
+    ...spec.ipfs.headers.map(([, value]) => value)
+  ].filter((secret): secret is string => Boolean(secret))
+}
+
+function parsePlatform(value: string): string {
+  if (!/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(value)) {
+    throw new InputError('platform', `"${value}" is not OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm64/v8.`)
+  }
+  return value
+}
+
+function parseRegistryAuth(username: string, password: string): JobSpec['registryAuth'] {
+  if (!username && !password) return undefined
+  if (!username) throw new InputError('registry-username', "is required when 'registry-password' is set.")
+  if (!password) throw new InputError('registry-password', "is required when 'registry-username' is set.")
+  return { username, password }
 }
 
 function parseBoolean(input: string, value: string): boolean {
