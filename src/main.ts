@@ -3,7 +3,8 @@ import os from 'node:os'
 import * as core from '@actions/core'
 import { runJob } from './job.js'
 import { stepLog } from './log.js'
-import { failureMessage } from './report/failure.js'
+import { publishResults } from './publishers/index.js'
+import { failureMessage, truncationWarnings } from './report/failure.js'
 import { setOutputs } from './report/outputs.js'
 import { writeSummary } from './report/summary.js'
 import { parseJobSpec, secretsOf, type RunnerContext } from './spec/job-spec.js'
@@ -16,21 +17,12 @@ export async function run(): Promise<void> {
     for (const secret of secretsOf(spec)) core.setSecret(secret)
     saveRun(spec)
     const outcome = await runJob(spec, stepLog)
-    for (const [name, stream] of [
-      ['stdout', outcome.container.stdout],
-      ['stderr', outcome.container.stderr]
-    ] as const) {
-      if (stream.truncated) {
-        core.warning(
-          `The container wrote ${stream.bytes} bytes to ${name}; the results file keeps the first ${stream.keptBytes}.`
-        )
-      }
-    }
-    const published: Record<string, string> = {}
-    setOutputs(outcome, published)
-    await writeSummary(outcome, published)
-    const failure = await failureMessage(outcome)
-    if (failure) core.setFailed(failure)
+    for (const warning of truncationWarnings(outcome)) core.warning(warning)
+    const published = await publishResults(outcome, stepLog)
+    setOutputs(outcome, published.outputs)
+    await writeSummary(outcome, published.outputs)
+    const failures = [await failureMessage(outcome), ...published.failures].filter(Boolean)
+    if (failures.length > 0) core.setFailed(failures.join('\n'))
   } catch (error) {
     core.setFailed(error instanceof Error ? error.message : String(error))
   }

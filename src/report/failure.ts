@@ -36,3 +36,14 @@ async function stderrTail(file: string): Promise<string> {
     await handle.close()
   }
 }
+
+/** Bacalhau cuts stdout and stderr silently; we say so. */
+export function truncationWarnings(outcome: JobOutcome): string[] {
+  const { stdout, stderr } = outcome.container
+  return Object.entries({ stdout, stderr })
+    .filter(([, stream]) => stream.truncated)
+    .map(
+      ([name, stream]) =>
+        `The container wrote ${formatBytes(stream.bytes)} to ${name}; the results file keeps the first ${formatBytes(stream.keptBytes)}.`
+    )
+}

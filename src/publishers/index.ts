@@ -1,0 +1,55 @@
+import type { JobOutcome } from '../job.js'
+import { buildManifest, writeManifest, type Manifest } from '../results/manifest.js'
+import type { Log } from '../storage/types.js'
+import { publishArtifact } from './artifact.js'
+import { publishToIpfs, type IpfsPublished } from './ipfs.js'
+
+export interface PublishOutcome {
+  /** Step outputs from every publisher that succeeded. */
+  outputs: Record<string, string>
+  /** One message per publisher that failed; the step fails with them after the rest ran. */
+  failures: string[]
+  manifestPath: string
+}
+
+/**
+ * IPFS first (its CID goes into the manifest, its CAR into the artifact), then
+ * the manifest, then the artifact. A publisher that fails never stops the
+ * next one, and never touches the results folder.
+ */
+export async function publishResults(outcome: JobOutcome, log: Log): Promise<PublishOutcome> {
+  const { spec } = outcome
+  const context = { resultsDir: outcome.results.dir, workDir: spec.workDir, log }
+  const outputs: Record<string, string> = {}
+  const failures: string[] = []
+
+  let ipfs: IpfsPublished | undefined
+  try {
+    ipfs = await log.group('Publishing to IPFS', () => publishToIpfs(context, spec.ipfs))
+    Object.assign(outputs, ipfs.outputs)
+  } catch (error) {
+    failures.push((error as Error).message)
+  }
+
+  const manifestIpfs: Manifest['ipfs'] = ipfs && {
+    cid: ipfs.cid,
+    cidVersion: spec.ipfs.cidVersion,
+    rawLeaves: spec.ipfs.cidVersion === 1,
+    includeHidden: spec.ipfs.includeHidden,
+    imported: spec.ipfs.api !== undefined
+  }
+  const manifestPath = await writeManifest(spec.workDir, buildManifest(outcome, manifestIpfs))
+
+  if (spec.artifact.name) {
+    try {
+      const extraFiles = [manifestPath, ...(ipfs?.carPath ? [ipfs.carPath] : [])]
+      const artifact = await log.group(`Uploading artifact ${spec.artifact.name}`, () =>
+        publishArtifact(context, spec.artifact, extraFiles)
+      )
+      Object.assign(outputs, artifact.outputs)
+    } catch (error) {
+      failures.push((error as Error).message)
+    }
+  }
+  return { outputs, failures, manifestPath }
+}
