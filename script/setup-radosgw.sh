@@ -14,7 +14,15 @@ set -euo pipefail
 log() { echo "setup-radosgw: $*" >&2; }
 
 # Only processes this script started are in DIR/pids; the name check keeps a
-# recycled pid from being killed by mistake.
+# recycled pid from being killed by mistake. The data is thrown away, so there
+# is no clean shutdown to wait for: SIGTERM, a short grace, then SIGKILL.
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  # A zombie has exited already; only its reaping is pending.
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 stop_dir() {
   local dir=$1
   [ -d "$dir" ] || return 0
@@ -26,13 +34,13 @@ stop_dir() {
         pids+=("$pid")
       fi
     done <"$dir/pids"
-    for _ in $(seq 1 50); do
-      local alive=0
-      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-      [ "$alive" = 0 ] && break
+    for _ in $(seq 1 20); do
+      local any=0
+      for pid in "${pids[@]}"; do alive "$pid" && any=1; done
+      [ "$any" = 0 ] && break
       sleep 0.1
     done
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
   fi
   rm -rf "$dir"
 }

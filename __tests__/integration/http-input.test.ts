@@ -12,7 +12,12 @@ import { collectingLog } from '../helpers/log.js'
 // server the action meets: redirects, chunked bodies, dropped connections.
 const BODY = randomBytes(256 * 1024)
 const SHA = createHash('sha256').update(BODY).digest('hex')
-const SECRETS = { user: 'alice-user', password: 'pa55-w0rd-secret', signature: 'sig0123456789abcdef', token: 'tok-zyxwvu-987' }
+const SECRETS = {
+  user: 'alice-user',
+  password: 'pa55-w0rd-secret',
+  signature: 'sig0123456789abcdef',
+  token: 'tok-zyxwvu-987'
+}
 
 interface Seen {
   url: string
@@ -128,7 +133,12 @@ const routes: Record<string, (req: http.IncomingMessage, res: http.ServerRespons
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     const url = new URL(req.url!, 'http://x')
-    seen.push({ url: req.url!, range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, authorization: req.headers.authorization })
+    seen.push({
+      url: req.url!,
+      range: req.headers.range,
+      ifRange: req.headers['if-range'] as string | undefined,
+      authorization: req.headers.authorization
+    })
     const route = routes[decodeURIComponent(url.pathname)]
     if (route) return route(req, res)
     res.writeHead(404, { 'content-type': 'text/plain' })
@@ -302,7 +312,9 @@ describe('credentials in the URL', () => {
       () => undefined,
       (e: unknown) => e
     )) as Error
-    expect(error.message).toMatch(/^Input 'http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/private\/missing\.bin\?X-Amz-Signature=\*\*\*&token=\*\*\*&part=3': the server answered 404 Not Found\.$/)
+    expect(error.message).toMatch(
+      /^Input 'http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/private\/missing\.bin\?X-Amz-Signature=\*\*\*&token=\*\*\*&part=3': the server answered 404 Not Found\.$/
+    )
     for (const secret of everySecret) {
       expect(error.message).not.toContain(secret)
       expect(log.lines.join('\n')).not.toContain(secret)

@@ -2,12 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import {
-  CreateBucketCommand,
-  PutBucketVersioningCommand,
-  PutObjectCommand,
-  S3Client
-} from '@aws-sdk/client-s3'
+import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import type { InputSource } from '../../src/spec/job-spec.js'
 import { downloadS3, listS3, stageS3 } from '../../src/storage/s3.js'
 import type { SourceSettings } from '../../src/storage/types.js'
@@ -21,7 +16,11 @@ type S3Source = Extract<InputSource, { scheme: 's3' }>
 const endpoint = process.env.COD_S3_ENDPOINT!
 const accessKey = process.env.COD_S3_ACCESS_KEY!
 const secretKey = process.env.COD_S3_SECRET_KEY!
-const settings: SourceSettings = { ipfsGateway: 'https://trustless-gateway.invalid', s3Endpoint: endpoint, s3Region: 'us-east-1' }
+const settings: SourceSettings = {
+  ipfsGateway: 'https://trustless-gateway.invalid',
+  s3Endpoint: endpoint,
+  s3Region: 'us-east-1'
+}
 
 // Fresh names per run, so a rerun against the same server starts clean.
 const run = randomBytes(3).toString('hex')
@@ -39,8 +38,12 @@ const seeder = new S3Client({
   requestChecksumCalculation: 'WHEN_REQUIRED'
 })
 
-const put = async (bucket: string, key: string, body: string | Buffer): Promise<{ etag: string; versionId?: string }> => {
-  const out = await seeder.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))
+const put = async (
+  bucket: string,
+  key: string,
+  body: string | Buffer
+): Promise<{ etag: string; versionId?: string }> => {
+  const out = await seeder.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.from(body) }))
   return { etag: out.ETag!, versionId: out.VersionId }
 }
 
@@ -62,7 +65,9 @@ beforeAll(async () => {
     put(FILES, 'dab.txt', 'dab'),
     put(FILES, 'other/z.csv', 'z')
   ])
-  await seeder.send(new PutBucketVersioningCommand({ Bucket: VERSIONED, VersioningConfiguration: { Status: 'Enabled' } }))
+  await seeder.send(
+    new PutBucketVersioningCommand({ Bucket: VERSIONED, VersioningConfiguration: { Status: 'Enabled' } })
+  )
   const v1 = await put(VERSIONED, 'doc.txt', 'version one')
   const v2 = await put(VERSIONED, 'doc.txt', 'version two, longer')
   versions = { v1: v1.versionId!, v2: v2.versionId! }
@@ -201,7 +206,9 @@ test('a versionId picks that version and is recorded', async () => {
 test('a wrong secret is reported as refused credentials, without showing them', async () => {
   const wrongSecret = `wrong-${randomBytes(8).toString('hex')}`
   for (const key of ['single/report.json', 'data/']) {
-    const error = (await withSecret(wrongSecret, () => stageS3(request(source(FILES, key)))).catch((e: unknown) => e)) as Error
+    const error = (await withSecret(wrongSecret, () => stageS3(request(source(FILES, key)))).catch(
+      (e: unknown) => e
+    )) as Error
     expect(error.message).toBe(
       `Input 's3://${FILES}/${key}': the S3 server refused the credentials (SignatureDoesNotMatch); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the role the runner uses).`
     )
@@ -241,7 +248,10 @@ test('an object changed between listing and download is an error, not a mix', as
 
 test('a key that would escape the staging folder is refused before any download', async () => {
   const req = request(source(FILES, 'data/'))
-  const listing = { single: false, objects: [{ key: 'data/../../escape.txt', etag: '"x"', size: 1, localPath: '../../escape.txt' }] }
+  const listing = {
+    single: false,
+    objects: [{ key: 'data/../../escape.txt', etag: '"x"', size: 1, localPath: '../../escape.txt' }]
+  }
   await expect(downloadS3(req, listing)).rejects.toThrow(
     `Input 's3://${FILES}/data/': the key "data/../../escape.txt" would be written outside the input folder; such keys are refused.`
   )

@@ -12,7 +12,8 @@ import type { RunningServer } from './types.js'
  * Beside the node's Kubo RPC API the child serves a trustless-gateway double
  * (`GET /ipfs/{cid}[/path]?format=car`) built on the node's own `dag export`.
  * `POST /admin/tamper?cid=ROOT` makes every later CAR for that root carry one
- * block whose bytes no longer match its CID; `POST /admin/reset` clears that.
+ * block whose bytes no longer match its CID, `POST /admin/drop?cid=ROOT` leaves
+ * its last block out, and `POST /admin/reset` clears both.
  */
 const CHILD = String.raw`
 import http from 'node:http'
@@ -40,11 +41,12 @@ await api.start()
 const apiPort = api._apiServers[0].info.port
 
 const tampered = new Set()
+const dropped = new Set()
 
 // Blocks read through the node, as CIDs of our own multiformats.
 const nodeStore = (seen) => ({
   async * get (cid) {
-    const bytes = await ipfs.block.get(cid.toString())
+    const bytes = await ipfs.block.get(CID.parse(cid.toString()))
     seen.push({ cid: CID.parse(cid.toString()), bytes })
     yield bytes
   }
@@ -60,9 +62,10 @@ async function carFor (root, segments) {
     }
   }
   const blocks = [...pathBlocks]
-  for await (const block of await CarBlockIterator.fromIterable(ipfs.dag.export(target))) {
+  for await (const block of await CarBlockIterator.fromIterable(ipfs.dag.export(CID.parse(target.toString())))) {
     blocks.push({ cid: CID.parse(block.cid.toString()), bytes: block.bytes })
   }
+  if (dropped.has(root.toString())) blocks.pop()
   if (tampered.has(root.toString())) {
     const last = blocks[blocks.length - 1]
     const bytes = Uint8Array.from(last.bytes)
@@ -91,8 +94,14 @@ const gateway = http.createServer(async (req, res) => {
       res.writeHead(204).end()
       return
     }
+    if (req.method === 'POST' && url.pathname === '/admin/drop') {
+      dropped.add(CID.parse(url.searchParams.get('cid')).toString())
+      res.writeHead(204).end()
+      return
+    }
     if (req.method === 'POST' && url.pathname === '/admin/reset') {
       tampered.clear()
+      dropped.clear()
       res.writeHead(204).end()
       return
     }
@@ -187,6 +196,11 @@ export async function startIpfs(): Promise<RunningServer> {
     child.kill('SIGKILL')
     throw new Error(`js-ipfs RPC API answered ${version.status} to /api/v0/version`)
   }
+  // Jest must be able to exit even if teardown never runs; the child then sees
+  // its stdin close and stops itself.
+  child.unref()
+  for (const stream of [child.stdin, child.stdout, child.stderr])
+    (stream as unknown as { unref?: () => void }).unref?.()
   return {
     env: { COD_IPFS_API: ready.api, COD_IPFS_GATEWAY: ready.gateway },
     stop: async () => {

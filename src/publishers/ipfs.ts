@@ -132,7 +132,13 @@ function asCarCid(cid: CID): Parameters<CarWriter['put']>[0]['cid'] {
   return cid as unknown as Parameters<CarWriter['put']>[0]['cid']
 }
 
-async function importCar(api: string, settings: IpfsPublishSettings, carPath: string, root: CID, log: Log): Promise<void> {
+async function importCar(
+  api: string,
+  settings: IpfsPublishSettings,
+  carPath: string,
+  root: CID,
+  log: Log
+): Promise<void> {
   for (const [, value] of settings.headers) if (value) log.mask(value)
   const client = createKuboClient({ url: api, headers: Object.fromEntries(settings.headers) })
   const where = `IPFS publish to ${api}`
@@ -140,9 +146,9 @@ async function importCar(api: string, settings: IpfsPublishSettings, carPath: st
   log.info(`IPFS: importing ${size} bytes of CAR into ${api}${settings.pin ? ' and pinning the root' : ''}`)
   const imported = await withRetries(where, log, async () => {
     const roots: string[] = []
-    for await (const result of client.dag.import(createReadStream(carPath, { highWaterMark: 1024 * 1024 }), {
-      pinRoots: settings.pin
-    })) {
+    // One CAR is one file of the multipart body: a list of one stream, streamed from disk.
+    const car = createReadStream(carPath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>
+    for await (const result of client.dag.import([car], { pinRoots: settings.pin })) {
       if (settings.pin && result.root.pinErrorMsg) {
         throw new PermanentError(`pinning ${result.root.cid} failed: ${result.root.pinErrorMsg}`)
       }
@@ -151,7 +157,9 @@ async function importCar(api: string, settings: IpfsPublishSettings, carPath: st
     return roots
   })
   if (settings.pin && !imported.some((cid) => sameCid(cid, root))) {
-    throw new Error(`${where}: the node reported root(s) ${imported.join(', ') || '(none)'} but the results root is ${root}.`)
+    throw new Error(
+      `${where}: the node reported root(s) ${imported.join(', ') || '(none)'} but the results root is ${root}.`
+    )
   }
   await withRetries(where, log, () => checkHeld(client, root, settings.pin))
   log.info(`IPFS: the node holds ${root}${settings.pin ? ' and lists it as pinned' : ''}`)
@@ -197,7 +205,9 @@ async function withRetries<T>(where: string, log: Log, attempt: () => Promise<T>
       if (error instanceof PermanentError || !isRetryable(error) || n >= retryPolicy.attempts) {
         throw new Error(`${where}: ${message}${n > 1 ? ` (after ${n} attempts)` : ''}`, { cause: error })
       }
-      log.warning(`${where}: ${message}; trying again in ${(delay / 1000).toFixed(1)} s (attempt ${n + 1} of ${retryPolicy.attempts})`)
+      log.warning(
+        `${where}: ${message}; trying again in ${(delay / 1000).toFixed(1)} s (attempt ${n + 1} of ${retryPolicy.attempts})`
+      )
       await new Promise((resolve) => setTimeout(resolve, delay))
       delay *= 2
     }
@@ -209,7 +219,17 @@ function status(error: unknown): number | undefined {
   return typeof response?.status === 'number' ? response.status : undefined
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'])
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT'
+])
 
 function isRetryable(error: unknown): boolean {
   if (error instanceof PermanentError) return false
@@ -227,7 +247,11 @@ function describe(error: unknown): string {
   const code = status(error)
   const message = (error as Error)?.message ?? String(error)
   const causes: string[] = []
-  for (let e = (error as { cause?: unknown })?.cause as { code?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+  for (
+    let e = (error as { cause?: unknown })?.cause as { code?: string; message?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
     causes.push(e.code ?? e.message ?? '')
   }
   const detail = causes.filter(Boolean).join(': ')

@@ -124,11 +124,7 @@ async function* walk(
 }
 
 /** Opened only when the importer starts on it, so thousands of files do not hold thousands of descriptors. */
-async function* readFile(
-  file: string,
-  counts: { bytes: number },
-  options: DagOptions
-): AsyncGenerator<Uint8Array> {
+async function* readFile(file: string, counts: { bytes: number }, options: DagOptions): AsyncGenerator<Uint8Array> {
   for await (const chunk of createReadStream(file, { highWaterMark: 262_144 })) {
     counts.bytes += (chunk as Buffer).byteLength
     options.onBytesRead?.(counts.bytes)

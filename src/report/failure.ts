@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import type { JobOutcome } from '../job.js'
-import { formatBytes } from '../storage/index.js'
+import { formatBytes } from '../format.js'
 
 const STDERR_TAIL_LINES = 20
 const STDERR_TAIL_BYTES = 4096

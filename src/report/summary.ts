@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import * as core from '@actions/core'
 import type { JobOutcome } from '../job.js'
-import { formatBytes } from '../storage/index.js'
+import { formatBytes } from '../format.js'
 
 const MAX_LISTED_FILES = 50
 

@@ -5,8 +5,9 @@ import https from 'node:https'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { InputSource } from '../spec/job-spec.js'
-import { Progress, formatSize } from './progress.js'
-import type { Log, StageRequest, StagedSource, Stager } from './types.js'
+import { formatBytes } from '../format.js'
+import { Progress } from './progress.js'
+import type { Log, StageRequest, Stager } from './types.js'
 
 type HttpSource = Extract<InputSource, { scheme: 'http' }>
 
@@ -45,7 +46,9 @@ export const stageHttp: Stager<HttpSource> = async (request) => {
   const sha256 = download.hash.digest('hex')
   if (source.checksumSha256 && sha256 !== source.checksumSha256.toLowerCase()) {
     await fs.rm(partial, { force: true })
-    throw fail(`checksum mismatch: expected SHA-256 ${source.checksumSha256.toLowerCase()}, got ${sha256}; the download was deleted.`)
+    throw fail(
+      `checksum mismatch: expected SHA-256 ${source.checksumSha256.toLowerCase()}, got ${sha256}; the download was deleted.`
+    )
   }
   const hostPath = path.join(request.stagingDir, download.filename)
   await fs.rename(partial, hostPath)
@@ -99,8 +102,10 @@ async function downloadWithRetries(url: URL, file: fs.FileHandle, context: Conte
   let resumable = false
   let validator: string | undefined
   let expectedTotal: number | undefined
-  const progress = new Progress(log, (done, rate) =>
-    `${formatSize(done)}${expectedTotal !== undefined ? ` of ${formatSize(expectedTotal)}` : ''} so far (${rate})`
+  const progress = new Progress(
+    log,
+    (done, rate) =>
+      `${formatBytes(done)}${expectedTotal !== undefined ? ` of ${formatBytes(expectedTotal)}` : ''} so far (${rate})`
   )
 
   const restart = async (): Promise<void> => {
@@ -128,10 +133,12 @@ async function downloadWithRetries(url: URL, file: fs.FileHandle, context: Conte
           if (range?.start !== bytes) {
             response.destroy()
             resumable = false
-            throw new Retryable(`the server resumed at the wrong offset (${response.headers['content-range'] ?? 'no Content-Range'})`)
+            throw new Retryable(
+              `the server resumed at the wrong offset (${response.headers['content-range'] ?? 'no Content-Range'})`
+            )
           }
           expectedTotal ??= range.total
-          log.info(`Resuming at ${formatSize(bytes)}`)
+          log.info(`Resuming at ${formatBytes(bytes)}`)
         } else if (status === 206) {
           response.destroy()
           throw fail(`the server answered 206 Partial Content to a request for the whole file.`)
@@ -145,16 +152,16 @@ async function downloadWithRetries(url: URL, file: fs.FileHandle, context: Conte
           expectedTotal = Number.isSafeInteger(length) && length >= 0 ? length : undefined
           if (maxBytes !== undefined && expectedTotal !== undefined && expectedTotal > maxBytes) {
             response.destroy()
-            throw fail(`it is ${formatSize(expectedTotal)}, over the ${formatSize(maxBytes)} limit for one input.`)
+            throw fail(`it is ${formatBytes(expectedTotal)}, over the ${formatBytes(maxBytes)} limit for one input.`)
           }
           log.info(
-            `Downloading ${secrets.redactUrl(finalUrl)} as ${filename}${expectedTotal !== undefined ? ` (${formatSize(expectedTotal)})` : ''}`
+            `Downloading ${secrets.redactUrl(finalUrl)} as ${filename}${expectedTotal !== undefined ? ` (${formatBytes(expectedTotal)})` : ''}`
           )
         }
         for await (const chunk of response as AsyncIterable<Buffer>) {
           if (maxBytes !== undefined && bytes + chunk.length > maxBytes) {
             response.destroy()
-            throw fail(`it is over the ${formatSize(maxBytes)} limit for one input.`)
+            throw fail(`it is over the ${formatBytes(maxBytes)} limit for one input.`)
           }
           // Written before hashing and counting, so a resume offset always
           // names bytes that are really on disk.
@@ -184,7 +191,9 @@ async function downloadWithRetries(url: URL, file: fs.FileHandle, context: Conte
       if (!retry) throw error instanceof Error && error.message.startsWith('Input ') ? error : fail(describe(error))
       if (attempt >= MAX_ATTEMPTS) throw fail(`${retry.message}; gave up after ${MAX_ATTEMPTS} attempts.`)
       const delay = Math.min(retry.retryAfterMs ?? BACKOFF_BASE_MS * 2 ** (attempt - 1), BACKOFF_MAX_MS)
-      log.info(secrets.redact(`Attempt ${attempt} failed: ${retry.message}; retrying in ${(delay / 1000).toFixed(1)} s`))
+      log.info(
+        secrets.redact(`Attempt ${attempt} failed: ${retry.message}; retrying in ${(delay / 1000).toFixed(1)} s`)
+      )
       await sleep(delay, undefined, { signal: request.signal })
     }
   }
@@ -206,7 +215,11 @@ async function openFollowingRedirects(start: URL, headers: Record<string, string
   const auth = start.username || start.password ? basicAuth(start) : undefined
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const sameOrigin = url.origin === start.origin
-    const response = await get(url, { ...headers, ...(auth && sameOrigin ? { authorization: auth } : {}) }, request.signal)
+    const response = await get(
+      url,
+      { ...headers, ...(auth && sameOrigin ? { authorization: auth } : {}) },
+      request.signal
+    )
     const status = response.statusCode ?? 0
     const location = response.headers.location
     if (![301, 302, 303, 307, 308].includes(status) || !location) return { response, finalUrl: url }
@@ -295,7 +308,9 @@ function strongValidator(response: IncomingMessage): string | undefined {
   return response.headers['last-modified']
 }
 
-export function parseContentRange(header: string | undefined): { start: number; end: number; total?: number } | undefined {
+export function parseContentRange(
+  header: string | undefined
+): { start: number; end: number; total?: number } | undefined {
   const match = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(header?.trim() ?? '')
   if (!match) return undefined
   return { start: Number(match[1]), end: Number(match[2]), total: match[3] === '*' ? undefined : Number(match[3]) }
@@ -328,7 +343,10 @@ export function filenameFromDisposition(header: string | undefined): string | un
 function decodePercent(text: string, encoding: 'utf8' | 'latin1'): string | undefined {
   try {
     if (encoding === 'utf8') return decodeURIComponent(text)
-    return Buffer.from(text.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('latin1')
+    return Buffer.from(
+      text.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+      'latin1'
+    ).toString('latin1')
   } catch {
     return undefined
   }
@@ -348,11 +366,17 @@ export function sanitizeFilename(name: string | undefined): string | undefined {
   // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim()
   if (!clean || clean === '.' || clean === '..' || clean.startsWith('.partial-')) return undefined
-  return Buffer.byteLength(clean) > 255 ? Buffer.from(clean).subarray(0, 255).toString('utf8').replace(/\uFFFD+$/, '') : clean
+  return Buffer.byteLength(clean) > 255
+    ? Buffer.from(clean)
+        .subarray(0, 255)
+        .toString('utf8')
+        .replace(/\uFFFD+$/, '')
+    : clean
 }
 
 /** Query parameters whose value is a credential: presigned S3/GCS URLs, SAS tokens, API keys. */
-const SECRET_PARAM = /^(x-(amz|goog)-(signature|credential|security-token)|sig|signature|token|access_token|id_token|refresh_token|key|api_key|apikey|api-key|password|passwd|pwd|secret|client_secret|auth|policy|key-pair-id)$/i
+const SECRET_PARAM =
+  /^(x-(amz|goog)-(signature|credential|security-token)|sig|signature|token|access_token|id_token|refresh_token|key|api_key|apikey|api-key|password|passwd|pwd|secret|client_secret|auth|policy|key-pair-id)$/i
 const SECRET_PARAM_PART = /token|secret|signature|password|credential/i
 
 export function isSecretParam(name: string): boolean {
@@ -373,7 +397,11 @@ export class Secrets {
     for (const [name, value] of queryPairs(url)) if (isSecretParam(name)) found.push(value)
     for (const raw of found) {
       if (!raw) continue
-      for (const form of new Set([raw, decodePercent(raw, 'utf8') ?? raw, decodePercent(raw.replace(/\+/g, ' '), 'utf8') ?? raw])) {
+      for (const form of new Set([
+        raw,
+        decodePercent(raw, 'utf8') ?? raw,
+        decodePercent(raw.replace(/\+/g, ' '), 'utf8') ?? raw
+      ])) {
         if (form.length < 3 || this.values.has(form)) continue
         this.values.add(form)
         this.log.mask(form)

@@ -2,6 +2,10 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { InputSource, InputSpec } from '../spec/job-spec.js'
 import type { Log, SourceSettings, StagedInput, StagedSource, Stager } from './types.js'
+import { formatBytes } from '../format.js'
+import { stageHttp } from './http.js'
+import { stageIpfs } from './ipfs.js'
+import { stageS3 } from './s3.js'
 import { stageWorkspace } from './workspace.js'
 
 export type { Log, SourceSettings, StagedInput } from './types.js'
@@ -65,15 +69,4 @@ async function mountPathFor(spec: InputSpec, source: StagedSource): Promise<stri
   const stats = await fs.stat(source.hostPath)
   if (stats.isDirectory() || spec.targetIsFile) return spec.target
   return path.posix.join(spec.target, path.basename(source.hostPath))
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
 }

@@ -1,3 +1,4 @@
+import { formatBytes } from '../format.js'
 import type { Log } from './types.js'
 
 /** How often a long transfer reports, so a slow input is visibly alive. */
@@ -24,18 +25,8 @@ export class Progress {
     const now = Date.now()
     if (now - this.lastReport < this.intervalMs) return
     this.lastReport = now
-    this.log.info(this.describe(this.bytes, `${formatSize(this.bytes / Math.max((now - this.started) / 1000, 0.001))}/s`))
+    this.log.info(
+      this.describe(this.bytes, `${formatBytes(this.bytes / Math.max((now - this.started) / 1000, 0.001))}/s`)
+    )
   }
-}
-
-/** Like formatBytes in storage/index.ts, which cannot be imported here without a cycle. */
-export function formatSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`
 }

@@ -12,7 +12,8 @@ import {
   type HeadObjectCommandOutput
 } from '@aws-sdk/client-s3'
 import type { InputSource } from '../spec/job-spec.js'
-import { Progress, formatSize } from './progress.js'
+import { formatBytes } from '../format.js'
+import { Progress } from './progress.js'
 import type { StageRequest, StagedSource, Stager } from './types.js'
 
 type S3Source = Extract<InputSource, { scheme: 's3' }>
@@ -21,6 +22,9 @@ type S3Request = StageRequest<S3Source>
 /** Enough to fill a runner's link with small objects without opening hundreds of sockets. */
 const CONCURRENCY = 16
 const DEFAULT_REGION = 'us-east-1'
+
+/** A problem already worded for the user; explain() only prefixes the input. */
+class Problem extends Error {}
 
 export interface S3Object {
   key: string
@@ -55,9 +59,11 @@ export async function listS3(request: S3Request): Promise<S3Listing> {
     const total = listing.objects.reduce((sum, object) => sum + object.size, 0)
     const max = request.settings.maxInputBytes
     if (max !== undefined && total > max) {
-      throw new Error(`${formatSize(total)} in ${listing.objects.length} objects, over the ${formatSize(max)} limit for one input.`)
+      throw new Problem(
+        `${formatBytes(total)} in ${listing.objects.length} objects, over the ${formatBytes(max)} limit for one input.`
+      )
     }
-    log.info(`${listing.objects.length} object${listing.objects.length === 1 ? '' : 's'}, ${formatSize(total)}`)
+    log.info(`${listing.objects.length} object${listing.objects.length === 1 ? '' : 's'}, ${formatBytes(total)}`)
     return listing
   } catch (error) {
     throw explain(error, request)
@@ -73,8 +79,10 @@ export async function downloadS3(request: S3Request, listing: S3Listing): Promis
   const client = clientFor(request)
   const total = listing.objects.reduce((sum, object) => sum + object.size, 0)
   let done = 0
-  const progress = new Progress(log, (bytes, rate) =>
-    `${done}/${listing.objects.length} objects, ${formatSize(bytes)} of ${formatSize(total)} so far (${rate})`
+  const progress = new Progress(
+    log,
+    (bytes, rate) =>
+      `${done}/${listing.objects.length} objects, ${formatBytes(bytes)} of ${formatBytes(total)} so far (${rate})`
   )
   // The first failure cancels the GETs still running, so the error is
   // reported at once and no partial files keep growing.
@@ -184,9 +192,12 @@ async function headObject(client: S3Client, request: S3Request): Promise<S3Listi
   }
   // The SDK gives the full-object SHA-256 in base64 when the server stored one;
   // a mismatch is reported before anything is downloaded.
-  const stored = head.ChecksumSHA256 && !head.ChecksumSHA256.includes('-') ? Buffer.from(head.ChecksumSHA256, 'base64').toString('hex') : undefined
+  const stored =
+    head.ChecksumSHA256 && !head.ChecksumSHA256.includes('-')
+      ? Buffer.from(head.ChecksumSHA256, 'base64').toString('hex')
+      : undefined
   if (source.checksumSha256 && stored && stored !== source.checksumSha256) {
-    throw new Error(`checksum mismatch: expected SHA-256 ${source.checksumSha256}, the server has ${stored}.`)
+    throw new Problem(`checksum mismatch: expected SHA-256 ${source.checksumSha256}, the server has ${stored}.`)
   }
   const object: S3Object = {
     key: source.key,
@@ -257,7 +268,7 @@ async function listPrefix(client: S3Client, request: S3Request): Promise<S3Listi
     token = page.IsTruncated ? page.NextContinuationToken : undefined
   } while (token)
   if (objects.length === 0) {
-    throw new Error(
+    throw new Problem(
       skippedByFilter > 0
         ? `none of the ${skippedByFilter} objects under the prefix matches the filter ${source.filter}.`
         : `no objects under this prefix in bucket "${source.bucket}".`
@@ -284,7 +295,9 @@ function safeLocalPath(stagingDir: string, object: S3Object, source: S3Source): 
   const full = path.resolve(stagingDir, ...segments)
   const relative = path.relative(stagingDir, full)
   if (segments.includes('..') || !relative || relative.startsWith('..') || path.isAbsolute(relative)) {
-    throw new Error(`Input '${labelOf(source)}': the key "${object.key}" would be written outside the input folder; such keys are refused.`)
+    throw new Error(
+      `Input '${labelOf(source)}': the key "${object.key}" would be written outside the input folder; such keys are refused.`
+    )
   }
   return full
 }
@@ -295,13 +308,13 @@ function checkCollisions(objects: S3Object[]): void {
   for (const object of objects) {
     const normal = path.posix.normalize(object.localPath).replace(/^\/+/, '')
     const other = files.get(normal)
-    if (other !== undefined) throw new Error(`the keys "${other}" and "${object.key}" would be the same file.`)
+    if (other !== undefined) throw new Problem(`the keys "${other}" and "${object.key}" would be the same file.`)
     files.set(normal, object.key)
   }
   for (const [normal, key] of files) {
     for (let dir = path.posix.dirname(normal); dir !== '.' && dir !== '/'; dir = path.posix.dirname(dir)) {
       const other = files.get(dir)
-      if (other !== undefined) throw new Error(`the key "${other}" is a file but "${key}" needs it to be a folder.`)
+      if (other !== undefined) throw new Problem(`the key "${other}" is a file but "${key}" needs it to be a folder.`)
     }
   }
 }
@@ -327,7 +340,7 @@ async function downloadObject(
     { abortSignal: signal }
   )
   const body = response.Body as Readable | undefined
-  if (!body) throw new Error(`the server sent no body for "${object.key}".`)
+  if (!body) throw new Problem(`the server sent no body for "${object.key}".`)
   const hash = single && source.checksumSha256 ? createHash('sha256') : undefined
   let bytes = 0
   const count = new Transform({
@@ -340,12 +353,16 @@ async function downloadObject(
   })
   await pipeline(body, count, createWriteStream(file), { signal })
   if (bytes !== object.size) {
-    throw new Error(`"${object.key}" was ${bytes} bytes, not the ${object.size} listed; it changed while being staged. Run again.`)
+    throw new Problem(
+      `"${object.key}" was ${bytes} bytes, not the ${object.size} listed; it changed while being staged. Run again.`
+    )
   }
   const sha256 = hash?.digest('hex')
   if (sha256 && sha256 !== source.checksumSha256) {
     await fs.rm(file, { force: true })
-    throw new Error(`checksum mismatch: expected SHA-256 ${source.checksumSha256}, got ${sha256}; the download was deleted.`)
+    throw new Problem(
+      `checksum mismatch: expected SHA-256 ${source.checksumSha256}, got ${sha256}; the download was deleted.`
+    )
   }
 }
 
@@ -371,6 +388,7 @@ function explain(error: unknown, request: S3Request): Error {
   const e = (error ?? {}) as SdkError
   const message = e.message ?? String(error)
   if (message.startsWith('Input ')) return error as Error
+  if (error instanceof Problem) return new Error(`Input '${label}': ${message}`)
   const code = e.Code ?? e.name ?? ''
   const status = e.$metadata?.httpStatusCode
   const { bucket, versionId } = request.source
@@ -400,8 +418,15 @@ function explain(error: unknown, request: S3Request): Error {
       case 'AbortError':
         return 'cancelled.'
     }
-    const errno = e.code ?? (e as { cause?: { code?: string } }).cause?.code
-    if (errno && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|TimeoutError)$/.test(errno)) {
+    // Inside some sandboxes (Jest's vm) the SDK wraps a socket error, so the
+    // code may only survive in the message.
+    const network = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|TimeoutError)$/
+    const errno = [
+      e.code,
+      (e as { cause?: { code?: string } }).cause?.code,
+      ...(message.match(/\b[A-Z_]{5,}\b/g) ?? [])
+    ].find((candidate) => candidate !== undefined && network.test(candidate))
+    if (errno) {
       return `cannot reach the S3 endpoint ${endpoint ?? `for region ${regionOf(request)}`} (${errno}).`
     }
     if (status === 301 || code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed') {
