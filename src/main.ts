@@ -6,6 +6,7 @@ import { stepLog } from './log.js'
 import { publishResults } from './publishers/index.js'
 import { failureMessage, truncationWarnings } from './report/failure.js'
 import { setOutputs } from './report/outputs.js'
+import { commentOnPullRequest, commentReportOf } from './report/pr-comment.js'
 import { writeSummary } from './report/summary.js'
 import { parseJobSpec, secretsOf, type RunnerContext } from './spec/job-spec.js'
 import { saveRun } from './state.js'
@@ -21,6 +22,7 @@ export async function run(): Promise<void> {
     const published = await publishResults(outcome, stepLog)
     setOutputs(outcome, published.outputs)
     await writeSummary(outcome, published.outputs)
+    await commentOnPullRequest(await commentReportOf(outcome, published.outputs), spec.comment, stepLog)
     const failures = [await failureMessage(outcome), ...published.failures].filter(Boolean)
     if (failures.length > 0) core.setFailed(failures.join('\n'))
   } catch (error) {

@@ -2,7 +2,7 @@ import type { JobOutcome } from '../job.js'
 import { buildManifest, writeManifest, type Manifest } from '../results/manifest.js'
 import type { Log } from '../storage/types.js'
 import { publishArtifact } from './artifact.js'
-import { publishToIpfs, type IpfsPublished } from './ipfs.js'
+import { IpfsImportError, publishToIpfs, type IpfsPublished } from './ipfs.js'
 
 export interface PublishOutcome {
   /** Step outputs from every publisher that succeeded. */
@@ -24,19 +24,22 @@ export async function publishResults(outcome: JobOutcome, log: Log): Promise<Pub
   const failures: string[] = []
 
   let ipfs: IpfsPublished | undefined
+  let imported = false
   try {
     ipfs = await log.group('Publishing to IPFS', () => publishToIpfs(context, spec.ipfs))
-    Object.assign(outputs, ipfs.outputs)
+    imported = spec.ipfs.api !== undefined
   } catch (error) {
+    if (error instanceof IpfsImportError) ipfs = error.offline
     failures.push((error as Error).message)
   }
+  Object.assign(outputs, ipfs?.outputs)
 
   const manifestIpfs: Manifest['ipfs'] = ipfs && {
     cid: ipfs.cid,
     cidVersion: spec.ipfs.cidVersion,
     rawLeaves: spec.ipfs.cidVersion === 1,
     includeHidden: spec.ipfs.includeHidden,
-    imported: spec.ipfs.api !== undefined
+    imported
   }
   const manifestPath = await writeManifest(spec.workDir, buildManifest(outcome, manifestIpfs))
 

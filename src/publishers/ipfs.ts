@@ -17,6 +17,21 @@ export interface IpfsPublished extends Published {
   carPath?: string
 }
 
+/**
+ * The node could not take the results, but the CID was computed on the
+ * runner: it is still an output (the user can pin it later from the CAR) and
+ * the CAR still goes into the artifact.
+ */
+export class IpfsImportError extends Error {
+  constructor(
+    message: string,
+    readonly offline: IpfsPublished
+  ) {
+    super(message)
+    this.name = 'IpfsImportError'
+  }
+}
+
 /** How often and how long to wait before trying the node again; tests may shorten it. */
 export const retryPolicy = { attempts: 4, firstDelayMs: 500 }
 
@@ -42,13 +57,15 @@ export async function publishToIpfs(context: PublishContext, settings: IpfsPubli
       : (await buildDag(context, settings, async () => {})).cid
     const cid = root.toString()
     log.info(`Results CID ${cid} (computed on the runner in ${((Date.now() - started) / 1000).toFixed(1)} s)`)
-    if (settings.api !== undefined && carPath) await importCar(settings.api, settings, carPath, root, log)
-    return {
-      publisher: 'ipfs',
-      outputs: { cid, 'ipfs-url': `${settings.gatewayUrl.replace(/\/+$/, '')}/ipfs/${cid}` },
-      cid,
-      ...(settings.car ? { carPath } : {})
+    const offline: IpfsPublished = { publisher: 'ipfs', outputs: { cid }, cid, ...(settings.car ? { carPath } : {}) }
+    if (settings.api !== undefined && carPath) {
+      try {
+        await importCar(settings.api, settings, carPath, root, log)
+      } catch (error) {
+        throw new IpfsImportError((error as Error).message, offline)
+      }
     }
+    return { ...offline, outputs: { cid, 'ipfs-url': `${settings.gatewayUrl.replace(/\/+$/, '')}/ipfs/${cid}` } }
   } finally {
     if (carPath && !settings.car) await fs.rm(carPath, { force: true })
   }

@@ -26,6 +26,8 @@ export interface OutputVolume {
 export interface SourceSettings {
   /** Kubo RPC endpoint for `ipfs://` inputs, e.g. http://127.0.0.1:5001. */
   ipfsApi?: string
+  /** `ipfs-api-headers`, sent to `ipfsApi` for inputs as for publishing. */
+  ipfsApiHeaders?: Array<[name: string, value: string]>
   /** Trustless gateway used for `ipfs://` inputs when `ipfsApi` is not set. */
   ipfsGateway: string
   s3Endpoint?: string
@@ -150,6 +152,7 @@ export function parseJobSpec(read: ReadInput, context: RunnerContext): JobSpec {
     failOnExitCode: flag('fail-on-exit-code', true),
     sources: {
       ipfsApi: optionalUrl('ipfs-api', get('ipfs-api')),
+      ipfsApiHeaders: parseHeaders(read('ipfs-api-headers')),
       ipfsGateway: optionalUrl('ipfs-gateway', get('ipfs-gateway')) ?? DEFAULT_IPFS_GATEWAY,
       s3Endpoint: optionalUrl('s3-endpoint', get('s3-endpoint')),
       s3Region: get('s3-region') || undefined,
@@ -370,11 +373,9 @@ function parseInteger(input: string, value: string, min: number, max: number): n
 
 /** Values the step log must never show, to be masked before any work starts. */
 export function secretsOf(spec: JobSpec): string[] {
-  return [
-    spec.registryAuth?.password,
-    spec.comment.token,
-    ...spec.ipfs.headers.map(([, value]) => value)
-  ].filter((secret): secret is string => Boolean(secret))
+  return [spec.registryAuth?.password, spec.comment.token, ...spec.ipfs.headers.map(([, value]) => value)].filter(
+    (secret): secret is string => Boolean(secret)
+  )
 }
 
 function parsePlatform(value: string): string {

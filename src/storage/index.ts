@@ -23,16 +23,11 @@ type Stagers = { [K in InputSource['scheme']]: Stager<Extract<InputSource, { sch
 
 /** One line per scheme: a new source is one module plus one entry here. */
 function stagers(workspace: string): Stagers {
-  const notYet =
-    (scheme: string): Stager =>
-    async () => {
-      throw new Error(`${scheme} inputs are not supported yet.`)
-    }
   return {
     workspace: (request) => stageWorkspace(request, workspace),
-    ipfs: notYet('ipfs://'),
-    http: notYet('http(s)://'),
-    s3: notYet('s3://')
+    ipfs: stageIpfs,
+    http: stageHttp,
+    s3: stageS3
   }
 }
 
@@ -55,7 +50,7 @@ export async function stageInputs(plan: StagingPlan): Promise<StagedInput[]> {
         plan.log.info(`${formatBytes(source.bytes)} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
         return source
       })
-      staged.push({ ...result, spec, mountPath: await mountPathFor(spec, result) })
+      staged.push({ ...result, spec, ...(await mountFor(spec, result, stagingDir)) })
     }
   } catch (error) {
     await fs.rm(plan.stagingRoot, { recursive: true, force: true })
@@ -64,9 +59,24 @@ export async function stageInputs(plan: StagingPlan): Promise<StagedInput[]> {
   return staged
 }
 
-/** Bacalhau's rule: a folder is mounted at the target; a file inside it, unless the target names a file. */
-async function mountPathFor(spec: InputSpec, source: StagedSource): Promise<string> {
+/**
+ * Bacalhau's rule: a folder is mounted at the target; a file inside it, at
+ * TARGET/<filename>, unless the target names a file. A file inside the target
+ * is bound through a folder of its own (a hard link, so no copy), so that the
+ * target folder itself is read-only too, not a writable folder that Docker
+ * made in the container for the file's mount point.
+ */
+async function mountFor(
+  spec: InputSpec,
+  source: StagedSource,
+  stagingDir: string
+): Promise<{ hostPath: string; mountPath: string }> {
   const stats = await fs.stat(source.hostPath)
-  if (stats.isDirectory() || spec.targetIsFile) return spec.target
-  return path.posix.join(spec.target, path.basename(source.hostPath))
+  if (stats.isDirectory() || spec.targetIsFile) return { hostPath: source.hostPath, mountPath: spec.target }
+  const folder = path.join(stagingDir, '.mount')
+  await fs.mkdir(folder)
+  const linked = path.join(folder, path.basename(source.hostPath))
+  // A workspace on another filesystem than RUNNER_TEMP cannot be hard-linked: copy it then.
+  await fs.link(source.hostPath, linked).catch(() => fs.copyFile(source.hostPath, linked))
+  return { hostPath: folder, mountPath: spec.target }
 }

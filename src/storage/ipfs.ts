@@ -54,7 +54,7 @@ export const stageIpfs: Stager<IpfsSource> = async (request) => {
     let target: CID
     if (settings.ipfsApi) {
       const api = settings.ipfsApi
-      const client = createKuboClient({ url: api })
+      const client = createKuboClient({ url: api, headers: Object.fromEntries(settings.ipfsApiHeaders ?? []) })
       log.info(`Fetching ${label} from the IPFS node at ${api}`)
       // The node may say what the path leads to, but only blocks we hashed
       // ourselves are believed: the walk fetches each block along the path.
