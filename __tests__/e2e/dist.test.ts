@@ -6,6 +6,7 @@ import Docker from 'dockerode'
 import { runAction } from '../../script/run-action.mjs'
 import { RUN_LABEL } from '../../src/executor/engine.js'
 import { BUSYBOX_IMAGE } from '../servers/images.js'
+import { pushImage, registryAuth, removeRegistryImages } from '../servers/registry.js'
 
 /**
  * The built bundle, run as the runner runs a node action: copied with
@@ -192,5 +193,53 @@ describe('dist/index.js as the runner runs it', () => {
     expect(result.log).toContain('Received SIGINT: removing the container.')
     expect(result.postExitCode).toBe(0)
     expect(fs.readdirSync(path.join(runnerTemp, 'compute-over-data'))).toEqual([])
+  })
+
+  it('pulls from a private registry with masked credentials: the password is in no line of the step log', async () => {
+    const auth = registryAuth()
+    if (!auth.serveraddress) throw new Error('COD_REGISTRY is not set: run with the registry test server.')
+    // This file's own repository, so the registry test file's cleanup never races with it.
+    const prefix = `${auth.serveraddress}/e2e/`
+    const image = `${prefix}busybox:1`
+    const digest = await pushImage(docker, BUSYBOX_IMAGE, image, auth)
+    await removeRegistryImages(docker, prefix)
+    try {
+      const inputs = {
+        image,
+        command: 'true',
+        'registry-username': auth.username,
+        'artifact-name': ''
+      }
+      const wrong = `${auth.password.slice(0, 6)}-not-the-password`
+      const refused = await runStep({
+        actionDir,
+        workspace,
+        runnerTemp: freshRunnerTemp(),
+        inputs: { ...inputs, 'registry-password': wrong }
+      })
+      expect(refused.exitCode).toBe(1)
+      expect(refused.log).toContain(`::error::Inputs 'registry-username' and 'registry-password': `)
+      const pulled = await runStep({
+        actionDir,
+        workspace,
+        runnerTemp: freshRunnerTemp(),
+        inputs: { ...inputs, 'registry-password': auth.password }
+      })
+      expect(pulled.log).not.toMatch(/::error::/)
+      expect(pulled.exitCode).toBe(0)
+      expect(pulled.outputs['image-digest']).toBe(digest)
+      // The runner takes ::add-mask:: lines as commands and never shows them;
+      // every other line of both runs, main and post, must be free of it.
+      for (const [log, password] of [
+        [refused.log + refused.postLog, wrong],
+        [pulled.log + pulled.postLog, auth.password]
+      ] as const) {
+        expect(log).toContain(`::add-mask::${password}`)
+        const shown = log.split('\n').filter((line) => !line.startsWith('::add-mask::'))
+        expect(shown.filter((line) => line.includes(password))).toEqual([])
+      }
+    } finally {
+      await removeRegistryImages(docker, prefix)
+    }
   })
 })

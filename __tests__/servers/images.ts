@@ -33,7 +33,11 @@ async function packTar(fill: (entry: (header: Entry, body?: string | Buffer) => 
  * registry needed. The layer is busybox plus a symlink per applet, /tmp and an
  * /etc/passwd that names no one but root and nobody.
  */
-async function imageTarball(tag: string, architecture: string): Promise<{ tarball: Buffer; id: string }> {
+async function imageTarball(
+  tag: string,
+  architecture: string,
+  env: string[]
+): Promise<{ tarball: Buffer; id: string }> {
   const busybox = fs.readFileSync(BUSYBOX)
   const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean)
   const layer = await packTar((entry) => {
@@ -55,7 +59,7 @@ async function imageTarball(tag: string, architecture: string): Promise<{ tarbal
     JSON.stringify({
       architecture,
       os: 'linux',
-      config: { Env: ['PATH=/bin'], Cmd: ['sh'] },
+      config: { Env: ['PATH=/bin', ...env], Cmd: ['sh'] },
       rootfs: { type: 'layers', diff_ids: [diffId] },
       history: [{ created_by: 'compute-over-data test image' }]
     })
@@ -70,9 +74,17 @@ async function imageTarball(tag: string, architecture: string): Promise<{ tarbal
   return { tarball, id: `sha256:${configName.replace(/\.json$/, '')}` }
 }
 
-/** Loads the image unless the tag already names exactly it (its ID is the config's hash). */
-export async function loadTestImage(docker: Docker, tag: string, architecture: string): Promise<void> {
-  const { tarball, id } = await imageTarball(tag, architecture)
+/**
+ * Loads the image unless the tag already names exactly it (its ID is the
+ * config's hash). `env` makes a different image from the same layer.
+ */
+export async function loadTestImage(
+  docker: Docker,
+  tag: string,
+  architecture: string,
+  env: string[] = []
+): Promise<void> {
+  const { tarball, id } = await imageTarball(tag, architecture, env)
   const present = await docker
     .getImage(tag)
     .inspect()

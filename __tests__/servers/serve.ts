@@ -6,6 +6,7 @@
 import { startArtifactService } from './artifact.js'
 import { startDocker } from './docker.js'
 import { startIpfs } from './ipfs.js'
+import { startRegistry } from './registry.js'
 import { startS3 } from './s3.js'
 import type { RunningServer } from './types.js'
 
@@ -14,7 +15,8 @@ const servers: Array<[name: string, start: () => Promise<RunningServer>]> = [
   ['docker', startDocker],
   ['ipfs', startIpfs],
   ['artifact', startArtifactService],
-  ['s3', startS3]
+  ['s3', startS3],
+  ['registry', startRegistry]
 ]
 
 const running: RunningServer[] = []

@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
-import { parse } from 'yaml'
+import MarkdownIt from 'markdown-it'
+import { parse, stringify } from 'yaml'
 import { parseJobSpec } from '../../src/spec/job-spec.js'
 import { actionInputs, testContext } from '../helpers/inputs.js'
 import { checkAction, checkWorkflow, type ActionMetadata } from '../helpers/workflow-check.js'
@@ -115,6 +116,41 @@ describe('the workflows in this repository', () => {
     const chained = read('chained-cid.yml').steps
     expect(chained.map((s) => s.job)).toEqual(['first', 'second'])
     expect(chained[1]!.with.inputs).toContain('ipfs://${{ needs.first.outputs.cid }}')
+  })
+})
+
+/**
+ * The README's YAML snippets that use the action, each made a whole workflow
+ * (a list of steps or a `jobs:` map, given a trigger) for the same checks.
+ */
+function readmeSnippets(): Array<[title: string, workflow: string]> {
+  const blocks = new MarkdownIt()
+    .parse(fs.readFileSync('README.md', 'utf8'), {})
+    .filter((token) => token.type === 'fence' && token.info.trim() === 'yaml')
+    .filter((token) => token.content.includes('compute-over-data/compute-over-data@'))
+  return blocks.map((token) => {
+    const snippet = parse(token.content) as unknown
+    const jobs = Array.isArray(snippet)
+      ? { snippet: { 'runs-on': 'ubuntu-latest', steps: snippet } }
+      : (snippet as { jobs: unknown }).jobs
+    return [`README line ${token.map![0] + 1}`, stringify({ on: 'push', jobs })]
+  })
+}
+
+describe("the README's snippets", () => {
+  const snippets = readmeSnippets()
+
+  it('include the quick start, the comment, registry and pinning examples', () => {
+    expect(snippets.length).toBeGreaterThanOrEqual(5)
+  })
+
+  it.each(snippets)("%s uses only declared inputs and passes the action's input parser", (_title, workflow) => {
+    const { errors, steps } = checkWorkflow(workflow, action)
+    expect(errors).toEqual([])
+    expect(steps.length).toBeGreaterThan(0)
+    for (const step of steps) {
+      expect(() => parseJobSpec(actionInputs(withPlaceholders(step.with)), testContext)).not.toThrow()
+    }
   })
 })
 
