@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import Docker from 'dockerode'
+import { watchOomEvents } from '../../src/executor/container.js'
 import { ARM64_IMAGE, BUSYBOX_IMAGE } from '../servers/images.js'
 import { jobSandbox, readText as read } from '../helpers/job.js'
 
@@ -123,6 +124,46 @@ describe('limits', () => {
     })
     expect(outcome.container.oomKilled).toBe(true)
     expect(outcome.container.exitCode).toBe(137)
+  })
+
+  it("sees the daemon's oom event, which does not race the exit as State.OOMKilled can", async () => {
+    const container = await docker.createContainer({
+      Image: BUSYBOX_IMAGE,
+      Entrypoint: ['sh', '-c', 'x=a; while true; do x="$x$x"; done'],
+      HostConfig: { Memory: 16 * 2 ** 20, MemorySwap: 16 * 2 ** 20, NetworkMode: 'none' }
+    })
+    try {
+      const events = await watchOomEvents(docker, container.id)
+      try {
+        await container.start()
+        await container.wait()
+        expect(await events.seen(5000)).toBe(true)
+      } finally {
+        events.stop()
+      }
+    } finally {
+      await container.remove({ force: true })
+    }
+  })
+
+  it('sees no oom event for a container that just exits', async () => {
+    const container = await docker.createContainer({
+      Image: BUSYBOX_IMAGE,
+      Cmd: ['true'],
+      HostConfig: { NetworkMode: 'none' }
+    })
+    try {
+      const events = await watchOomEvents(docker, container.id)
+      try {
+        await container.start()
+        await container.wait()
+        expect(await events.seen(500)).toBe(false)
+      } finally {
+        events.stop()
+      }
+    } finally {
+      await container.remove({ force: true })
+    }
   })
 
   it('sets the cpu, memory and pids limits in the container cgroup', async () => {

@@ -117,13 +117,18 @@ export async function runContainer(
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   const echo = options.echo ?? guardedStepLogEcho()
+  let stopWatching = (): void => {}
   try {
     const stopped = (name: string) => () =>
       log.info(`(${name} past ${LIVE_ECHO_CAP / 2 ** 20} MiB is kept in the results file only)`)
     const stdout = new StreamCapture(plan.results.stdout, echo.write, stopped('stdout'))
     const stderr = new StreamCapture(plan.results.stderr, echo.write, stopped('stderr'))
     // Attach before start so that no early output is lost.
-    const attached = await container.attach({ stream: true, stdout: true, stderr: true })
+    const [attached, oomEvents] = await Promise.all([
+      container.attach({ stream: true, stdout: true, stderr: true }),
+      watchOomEvents(docker, container.id)
+    ])
+    stopWatching = oomEvents.stop
     const streamed = pipeline(attached, new DockerStreamDemuxer({ 1: stdout, 2: stderr }))
     streamed.catch(() => {})
     const startedAt = new Date()
@@ -145,20 +150,58 @@ export async function runContainer(
     clearTimeout(timer)
     await streamed
     const state = (await container.inspect()).State
+    const exitCode = state.ExitCode ?? waited.StatusCode
+    // A SIGKILL we did not send may be the OOM killer's, whose event can come just after the exit.
+    const oomKilled = state.OOMKilled === true || (await oomEvents.seen(exitCode === 137 && !timedOut ? 1000 : 0))
     return {
-      exitCode: state.ExitCode ?? waited.StatusCode,
+      exitCode,
       startedAt,
       durationMs,
       timedOut,
-      oomKilled: state.OOMKilled === true,
+      oomKilled,
       stdout: await stdout.close(),
       stderr: await stderr.close()
     }
   } finally {
+    stopWatching()
     echo.end()
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
     await removeContainer()
+  }
+}
+
+/**
+ * Docker's State.OOMKilled is set only when the runtime's OOM event reaches
+ * the daemon before the exit event; the daemon's own `oom` event is sent
+ * either way, so both are read.
+ */
+export async function watchOomEvents(
+  docker: Docker,
+  containerId: string
+): Promise<{ seen: (graceMs: number) => Promise<boolean>; stop: () => void }> {
+  const events = (await docker.getEvents({
+    filters: { container: [containerId], event: ['oom'] }
+  })) as NodeJS.ReadableStream & { destroy: () => void }
+  let seen = false
+  let onSeen = (): void => {}
+  events.on('data', () => {
+    seen = true
+    onSeen()
+  })
+  events.on('error', () => {})
+  return {
+    seen: (graceMs) =>
+      seen || graceMs === 0
+        ? Promise.resolve(seen)
+        : new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(seen), graceMs)
+            onSeen = () => {
+              clearTimeout(timer)
+              resolve(true)
+            }
+          }),
+    stop: () => events.destroy()
   }
 }
 
