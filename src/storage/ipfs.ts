@@ -194,7 +194,8 @@ class VerifiedStore {
     try {
       iterator = await CarBlockIterator.fromIterable(counted)
     } catch (error) {
-      throw this.error(`${from} did not send a CAR: ${(error as Error).message}`, error)
+      // The cause says why (a host that does not resolve, a refused connection); "fetch failed" alone does not.
+      throw this.error(`${from} did not send a CAR: ${describe(error)}`, error)
     }
     try {
       for await (const block of iterator) await this.putVerified(CID.decode(block.cid.bytes), block.bytes)
