@@ -5,7 +5,7 @@ import path from 'node:path'
 import Docker from 'dockerode'
 import yauzl from 'yauzl'
 import { runAction, type ActionRun, type MainStepResult } from '../../script/run-action.mjs'
-import { backendIds, runtimeToken, type RecordedArtifact } from '../servers/artifact.js'
+import { backendIds, runtimeToken, type RecordedArtifact, type RecordedRequest } from '../servers/artifact.js'
 import { BUSYBOX_IMAGE } from '../servers/images.js'
 
 /**
@@ -46,6 +46,8 @@ export interface StepOptions {
   cancelSignal?: NodeJS.Signals
   /** Use this RUNNER_TEMP instead of a fresh one (e.g. a small tmpfs). */
   runnerTemp?: string
+  /** The workflow run's id; two steps of one job share it. Unique per step unless given. */
+  githubRunId?: string
   /** Called between main and post, with what main left. */
   afterMain?: (main: MainStepResult, left: Leftovers) => Promise<void>
 }
@@ -65,7 +67,7 @@ export function hostileSandbox(name: string) {
   async function step(options: StepOptions): Promise<StepRun> {
     const runnerTemp = options.runnerTemp ?? fs.mkdtempSync(path.join(root, 'temp-'))
     // Unique per step, so the container check sees this step's containers only.
-    const githubRunId = String(randomInt(1e9, 1e10))
+    const githubRunId = options.githubRunId ?? newRunId()
     let afterMain: Leftovers | undefined
     let mainOutputs: Record<string, string> = {}
     const result = await runAction({
@@ -100,6 +102,8 @@ export function hostileSandbox(name: string) {
     cleanup: () => fs.rmSync(root, { recursive: true, force: true })
   }
 }
+
+export const newRunId = (): string => String(randomInt(1e9, 1e10))
 
 export async function leftovers(githubRunId: string, runnerTemp: string): Promise<Leftovers> {
   const containers = await docker.listContainers({
@@ -180,16 +184,24 @@ export function expectOneClearError(run: StepRun, expected: RegExp): string {
 }
 
 /** The artifact variables of a fresh workflow run on the test results service. */
-export function artifactEnv(): { env: Record<string, string>; listArtifacts: () => Promise<RecordedArtifact[]> } {
+export function artifactEnv() {
   const resultsUrl = process.env.COD_RESULTS_URL
   if (!resultsUrl) throw new Error('COD_RESULTS_URL is not set: the hostile suite needs every test server.')
   const token = runtimeToken()
+  const run = backendIds(token)!.run
+  const admin = async <T>(route: string, method = 'GET'): Promise<T> => {
+    const separator = route.includes('?') ? '&' : '?'
+    const response = await fetch(new URL(`/_test/${route}${separator}run=${run}`, resultsUrl), { method })
+    if (!response.ok) throw new Error(`the artifact service answered ${response.status} to ${route}`)
+    return (await response.json()) as T
+  }
   return {
     env: { ACTIONS_RESULTS_URL: resultsUrl, ACTIONS_RUNTIME_TOKEN: token },
-    listArtifacts: async () => {
-      const listed = await fetch(new URL(`/_test/artifacts?run=${backendIds(token)!.run}`, resultsUrl))
-      return (await listed.json()) as RecordedArtifact[]
-    }
+    listArtifacts: () => admin<RecordedArtifact[]>('artifacts'),
+    /** Makes the service answer `method` with `status` the next `count` times. */
+    fail: (method: string, status: number, count: number) =>
+      admin(`fail?method=${method}&status=${status}&count=${count}`, 'POST'),
+    requests: () => admin<RecordedRequest[]>('requests')
   }
 }
 
