@@ -459,7 +459,7 @@ const rows: Row[] = [
     error: fixed(/^Input 'retention-days': "91" must be a whole number from 1 to 90\.$/)
   },
   {
-    title: 'an ipfs-api without a scheme',
+    title: 'an ipfs-api that is not http(s)',
     with: input('ipfs-api', 'ftp://127.0.0.1:5001'),
     error: fixed(/^Input 'ipfs-api': "ftp:\/\/127\.0\.0\.1:5001" must be an http:\/\/ or https:\/\/ URL\.$/)
   },
@@ -529,7 +529,11 @@ beforeAll(async () => {
   const big = Buffer.alloc(10 * 1024, 'x')
   httpServer = http.createServer((request, response) => {
     if (request.url === '/big.bin') response.end(big)
-    else if (request.url === '/to-ftp') response.writeHead(302, { location: 'ftp://example.com/f.csv' }).end()
+    else if (request.url === '/listing/') {
+      response
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<html><body><a href="a.csv">a.csv</a></body></html>\n')
+    } else if (request.url === '/to-ftp') response.writeHead(302, { location: 'ftp://example.com/f.csv' }).end()
     else response.writeHead(404).end('not here')
   })
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve))
@@ -587,5 +591,14 @@ describe('hostile inputs', () => {
     expectNothingLeft(run)
     expect(run.postExitCode).toBe(0)
     row.also?.(run)
+  })
+
+  it('handles a URL that serves an HTML directory listing: one file, as the README says, not a folder', async () => {
+    const run = await sandbox.step({
+      inputs: { inputs: `${servers.http}/listing/`, run: 'ls /inputs; cat /inputs/listing' }
+    })
+    expect(run.errors).toEqual([])
+    expect(run.log).toContain('listing\n<html><body><a href="a.csv">a.csv</a></body></html>\n')
+    expect(run.afterPost).toEqual({ containers: [], tempFiles: [] })
   })
 })

@@ -26,6 +26,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import Docker from 'dockerode'
 import { create as createKubo } from 'kubo-rpc-client'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
+import { stageIpfs, stallPolicy } from '../../src/storage/ipfs.js'
+import { collectingLog } from '../helpers/log.js'
 import {
   artifactEntries,
   artifactEnv,
@@ -267,6 +272,33 @@ describe('faults', () => {
       cid: run.outputs.cid,
       imported: false
     })
+  })
+
+  it('reports an IPFS input that no node or gateway sends, once nothing arrived for the stall time, instead of hanging', async () => {
+    // In-process, so the two-minute stall time can be shortened; the node and gateway are real.
+    const saved = stallPolicy.ms
+    stallPolicy.ms = 1500
+    try {
+      const nobodyHas = CID.create(1, raw.code, await sha256Hasher.digest(randomBytes(32))).toString()
+      for (const [from, settings] of [
+        [`the IPFS node at ${ipfsApi}`, { ipfsApi, ipfsGateway: 'http://127.0.0.1:9' }],
+        [`the gateway ${env('COD_IPFS_GATEWAY')}`, { ipfsGateway: env('COD_IPFS_GATEWAY') }]
+      ] as const) {
+        const stagingDir = fs.mkdtempSync(path.join(sandbox.root, 'stall-'))
+        const staged = stageIpfs({
+          source: { scheme: 'ipfs', cid: nobodyHas, subpath: '' },
+          stagingDir,
+          settings,
+          log: collectingLog()
+        })
+        await expect(staged).rejects.toThrow(
+          `Input 'ipfs://${nobodyHas}': no data from ${from} for 1.5 s; it may not have this CID (is it pinned, or provided to the network?).`
+        )
+        expect(fs.readdirSync(stagingDir)).toEqual([])
+      }
+    } finally {
+      stallPolicy.ms = saved
+    }
   })
 
   it('survives an HTTP input that resets mid-body: it resumes, and the container sees every byte', async () => {
