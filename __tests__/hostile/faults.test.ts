@@ -430,7 +430,7 @@ describe('faults', () => {
     const runnerTemp = fs.mkdtempSync(path.join(sandbox.root, 'shared-temp-'))
     let overlapped: string[] = []
     const watch = (async () => {
-      for (let tries = 0; tries < 100 && overlapped.length < 2; tries++) {
+      for (let tries = 0; tries < 300 && overlapped.length < 2; tries++) {
         const running = await docker.listContainers({
           filters: { label: [`compute-over-data.github-run=${githubRunId}`] }
         })
@@ -442,7 +442,7 @@ describe('faults', () => {
       sandbox.step({
         githubRunId,
         runnerTemp,
-        inputs: { env: `WHO=run-${who}`, run: 'echo "$WHO" > /outputs/who.txt; sleep 3; echo "$WHO"' }
+        inputs: { env: `WHO=run-${who}`, run: 'echo "$WHO" > /outputs/who.txt; sleep 5; echo "$WHO"' }
       })
     const [alpha, bravo] = await Promise.all([step('alpha'), step('bravo')])
     await watch
