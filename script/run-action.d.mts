@@ -6,6 +6,16 @@ export interface ActionRun {
   outputs: Record<string, string>
   state: Record<string, string>
   summary: string
+  /** GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY, GITHUB_ENV and GITHUB_PATH, as written. */
+  fileCommands: Record<string, string>
+}
+
+export interface MainStepResult {
+  exitCode: number | null
+  log: string
+  outputs: Record<string, string>
+  state: Record<string, string>
+  fileCommands: Record<string, string>
 }
 
 export function parseFileCommands(text: string): Record<string, string>
@@ -19,4 +29,6 @@ export function runAction(options: {
   node?: string
   echo?: boolean
   cancelWhen?: string
+  cancelSignal?: NodeJS.Signals
+  afterMain?: (main: MainStepResult) => Promise<void>
 }): Promise<ActionRun>

@@ -30,7 +30,7 @@ export function parseFileCommands(text) {
   return values
 }
 
-function runNode(node, script, env, cwd, echo, cancelWhen) {
+function runNode(node, script, env, cwd, echo, cancelWhen, cancelSignal = 'SIGINT') {
   return new Promise((resolve, reject) => {
     const child = spawn(node, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let log = ''
@@ -41,7 +41,7 @@ function runNode(node, script, env, cwd, echo, cancelWhen) {
       // The runner cancels a step with SIGINT (then SIGTERM): do the same once the log shows `cancelWhen`.
       if (cancelWhen && !cancelled && log.includes(cancelWhen)) {
         cancelled = true
-        child.kill('SIGINT')
+        child.kill(cancelSignal)
       }
     }
     child.stdout.on('data', collect)
@@ -61,6 +61,8 @@ function runNode(node, script, env, cwd, echo, cancelWhen) {
  * @param {string} [options.node]  the Node binary (the runner uses the version action.yml names)
  * @param {boolean} [options.echo]  copy the step log to this process's stdout
  * @param {string} [options.cancelWhen]  cancel the main step (SIGINT) once its log contains this text
+ * @param {string} [options.cancelSignal]  the signal that cancels it (SIGINT unless given)
+ * @param {(main: object) => Promise<void>} [options.afterMain]  called between the main and the post step
  */
 export async function runAction({
   inputs,
@@ -70,7 +72,9 @@ export async function runAction({
   env = {},
   node = process.execPath,
   echo = false,
-  cancelWhen
+  cancelWhen,
+  cancelSignal,
+  afterMain
 }) {
   const action = parseYaml(fs.readFileSync(path.join(actionDir, 'action.yml'), 'utf8'))
   for (const name of Object.keys(inputs)) {
@@ -104,8 +108,20 @@ export async function runAction({
     ...env
   }
   const entry = (key) => path.join(actionDir, action.runs[key])
-  const main = await runNode(node, entry('main'), { ...base, ...inputEnv }, workspace, echo, cancelWhen)
-  const state = parseFileCommands(fs.readFileSync(files.GITHUB_STATE, 'utf8'))
+  const main = await runNode(node, entry('main'), { ...base, ...inputEnv }, workspace, echo, cancelWhen, cancelSignal)
+  const fileCommands = Object.fromEntries(
+    Object.entries(files).map(([name, file]) => [name, fs.readFileSync(file, 'utf8')])
+  )
+  const state = parseFileCommands(fileCommands.GITHUB_STATE)
+  if (afterMain) {
+    await afterMain({
+      exitCode: main.code,
+      log: main.log,
+      outputs: parseFileCommands(fileCommands.GITHUB_OUTPUT),
+      state,
+      fileCommands
+    })
+  }
   const stateEnv = Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v]))
   const post = await runNode(node, entry('post'), { ...base, ...inputEnv, ...stateEnv }, workspace, echo)
   const result = {
@@ -115,7 +131,9 @@ export async function runAction({
     postLog: post.log,
     outputs: parseFileCommands(fs.readFileSync(files.GITHUB_OUTPUT, 'utf8')),
     state,
-    summary: fs.readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8')
+    summary: fs.readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+    // Every file command as written after the post step, for checks that read them whole.
+    fileCommands: Object.fromEntries(Object.entries(files).map(([name, file]) => [name, fs.readFileSync(file, 'utf8')]))
   }
   fs.rmSync(commands, { recursive: true, force: true })
   return result

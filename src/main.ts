@@ -21,7 +21,10 @@ export async function run(): Promise<void> {
     for (const warning of truncationWarnings(outcome)) core.warning(warning)
     const published = await publishResults(outcome, stepLog)
     setOutputs(outcome, published.outputs)
-    await writeSummary(outcome, published.outputs)
+    // A summary that cannot be written must not hide why the step fails.
+    await writeSummary(outcome, published.outputs).catch((error: Error) =>
+      core.warning(`Could not write the step summary: ${error.message}`)
+    )
     await commentOnPullRequest(await commentReportOf(outcome, published.outputs), spec.comment, stepLog)
     const failures = [await failureMessage(outcome), ...published.failures].filter(Boolean)
     if (failures.length > 0) core.setFailed(failures.join('\n'))

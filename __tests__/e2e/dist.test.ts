@@ -159,42 +159,6 @@ describe('dist/index.js as the runner runs it', () => {
     expect(result.outputs['exit-code']).toBe('0')
   })
 
-  it('says how Docker is expected when the engine cannot be reached', async () => {
-    const result = await runStep({
-      actionDir,
-      workspace,
-      runnerTemp: freshRunnerTemp(),
-      env: { DOCKER_HOST: `unix://${path.join(root, 'no-docker.sock')}` },
-      inputs: { image: BUSYBOX_IMAGE, command: 'true' }
-    })
-    expect(result.exitCode).toBe(1)
-    expect(result.log).toMatch(
-      /::error::Cannot reach the Docker engine at unix:\/\/.*no-docker\.sock .*use a Linux runner/
-    )
-    expect(result.postExitCode).toBe(0)
-    expect(leftInTemp()).toEqual([])
-  })
-
-  it('removes the container and the scratch folder when the runner cancels the step', async () => {
-    const result = await runStep({
-      actionDir,
-      workspace,
-      runnerTemp: freshRunnerTemp(),
-      cancelWhen: 'container-is-running',
-      inputs: {
-        image: BUSYBOX_IMAGE,
-        pull: 'never',
-        inputs: 'data:/inputs',
-        run: 'echo container-is-running; sleep 600',
-        'artifact-name': ''
-      }
-    })
-    expect(result.exitCode).not.toBe(0)
-    expect(result.log).toContain('Received SIGINT: removing the container.')
-    expect(result.postExitCode).toBe(0)
-    expect(fs.readdirSync(path.join(runnerTemp, 'compute-over-data'))).toEqual([])
-  })
-
   it('pulls from a private registry with masked credentials: the password is in no line of the step log', async () => {
     const auth = registryAuth()
     if (!auth.serveraddress) throw new Error('COD_REGISTRY is not set: run with the registry test server.')

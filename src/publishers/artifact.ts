@@ -2,6 +2,7 @@ import { constants } from 'node:fs'
 import { access, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm, symlink } from 'node:fs/promises'
 import path from 'node:path'
 import { ArtifactNotFoundError, DefaultArtifactClient } from '@actions/artifact'
+import { isUtf8, nameForPeople } from '../results/names.js'
 import type { ArtifactPublishSettings } from '../spec/job-spec.js'
 import type { Log, PublishContext, Published } from './types.js'
 
@@ -116,8 +117,16 @@ async function planResults(resultsDir: string, name: string, log: Log): Promise<
     if (++skipped <= MAX_SKIP_WARNINGS) log.warning(`Artifact '${name}': ${entry} is left out: ${why}.`)
   }
 
+  const notUtf8: string[] = []
+
   const walk = async (rel: string): Promise<void> => {
-    const names = (await readdir(rel ? path.join(base, rel) : base)).sort()
+    // Read as bytes: as strings, a name that is not UTF-8 would come back mangled and name no file.
+    const names: string[] = []
+    for (const raw of await readdir(rel ? path.join(base, rel) : base, { encoding: 'buffer' })) {
+      if (isUtf8(raw)) names.push(raw.toString('utf8'))
+      else notUtf8.push(rel ? `${rel}/${nameForPeople(raw)}` : nameForPeople(raw))
+    }
+    names.sort()
     for (const child of names) {
       const entry = rel ? `${rel}/${child}` : child
       const source = path.join(base, entry)
@@ -143,6 +152,11 @@ async function planResults(resultsDir: string, name: string, log: Log): Promise<
     }
   }
   await walk('')
+  if (notUtf8.length > 0) {
+    throw new Error(
+      `${describe(notUtf8)} in the results ${notUtf8.length === 1 ? 'is not a valid UTF-8 name' : 'are not valid UTF-8 names'}; artifact paths are UTF-8, so rename ${notUtf8.length === 1 ? 'it' : 'them'} in the container, or set artifact-name to '' to skip the artifact.`
+    )
+  }
   if (skipped > MAX_SKIP_WARNINGS) {
     log.warning(`Artifact '${name}': ${skipped - MAX_SKIP_WARNINGS} more links or special files are left out too.`)
   }

@@ -52,9 +52,15 @@ export async function publishToIpfs(context: PublishContext, settings: IpfsPubli
       : undefined
   try {
     const started = Date.now()
-    const root = carPath
-      ? await buildCar(context, settings, carPath)
-      : (await buildDag(context, settings, async () => {})).cid
+    let root: CID
+    try {
+      root = carPath
+        ? await buildCar(context, settings, carPath)
+        : (await buildDag(context, settings, async () => {})).cid
+    } catch (error) {
+      // Reading the results failed, not the node: say which publisher it was.
+      throw new Error(`IPFS: ${(error as Error).message}`, { cause: error })
+    }
     const cid = root.toString()
     log.info(`Results CID ${cid} (computed on the runner in ${((Date.now() - started) / 1000).toFixed(1)} s)`)
     const offline: IpfsPublished = { publisher: 'ipfs', outputs: { cid }, cid, ...(settings.car ? { carPath } : {}) }

@@ -5,6 +5,7 @@ import { importer, type ImportCandidate, type ImporterOptions } from 'ipfs-unixf
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
 import { CID } from 'multiformats/cid'
+import { isUtf8, nameForPeople } from '../results/names.js'
 
 /** One block of the DAG, as the importer hands it over. */
 export type PutBlock = (cid: CID, bytes: Uint8Array) => Promise<void>
@@ -102,7 +103,20 @@ async function* walk(
   counts.directories++
   // The folder itself first, so that an empty one is still a link in its parent.
   yield { path: importPath }
-  const names = (await fs.readdir(dir)).sort(compareNames)
+  // Read as bytes: as strings, a name that is not UTF-8 would come back
+  // mangled (U+FFFD) and name no file at all.
+  const names: string[] = []
+  for (const raw of await fs.readdir(dir, { encoding: 'buffer' })) {
+    if (!options.includeHidden && raw[0] === 0x2e) continue
+    if (!isUtf8(raw)) {
+      const relative = [importPath.slice(ROOT.length + 1), nameForPeople(raw)].filter(Boolean).join('/')
+      throw new Error(
+        `${relative} in the results is not a valid UTF-8 name; a CID names its files in UTF-8, so rename it in the container.`
+      )
+    }
+    names.push(raw.toString('utf8'))
+  }
+  names.sort(compareNames)
   for (const name of names) {
     if (!options.includeHidden && name.startsWith('.')) continue
     const full = path.join(dir, name)

@@ -3,6 +3,7 @@ import path from 'node:path'
 import * as core from '@actions/core'
 import type { JobOutcome } from '../job.js'
 import { formatBytes } from '../format.js'
+import { nameForPeople } from '../results/names.js'
 
 const MAX_LISTED_FILES = 50
 
@@ -61,16 +62,22 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
 }
 
-/** Files under the results folder, relative, sorted, with their sizes; links are not followed. */
+/**
+ * Files under the results folder, relative, sorted, with their sizes; links
+ * are not followed. Names are read as bytes, so a name that is not UTF-8 is
+ * listed (escaped) rather than mangled into one that names no file.
+ */
 async function listFiles(dir: string): Promise<Array<[string, string]>> {
-  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true })
   const files: Array<[string, string]> = []
-  for (const entry of entries) {
-    if (entry.isDirectory()) continue
-    const full = path.join(entry.parentPath, entry.name)
-    const stats = await fs.lstat(full)
-    const name = escapeHtml(path.relative(dir, full))
-    files.push([name, entry.isSymbolicLink() ? 'symlink' : formatBytes(stats.size)])
+  const walk = async (folder: Buffer, prefix: string): Promise<void> => {
+    for (const raw of await fs.readdir(folder, { encoding: 'buffer' })) {
+      const full = Buffer.concat([folder, Buffer.from(path.sep), raw])
+      const name = `${prefix}${nameForPeople(raw)}`
+      const stats = await fs.lstat(full)
+      if (stats.isDirectory()) await walk(full, `${name}/`)
+      else files.push([escapeHtml(name), stats.isSymbolicLink() ? 'symlink' : formatBytes(stats.size)])
+    }
   }
+  await walk(Buffer.from(dir), '')
   return files.sort(([a], [b]) => a.localeCompare(b))
 }

@@ -21,6 +21,12 @@ export interface Manifest {
     exitCode: number
     startedAt: string
     durationMs: number
+    /**
+     * True when the container did not finish on its own (stopped at the
+     * timeout, or killed for memory): the results hold what it wrote until
+     * then, and are published all the same.
+     */
+    partial: boolean
     timedOut: boolean
     oomKilled: boolean
     stdout: { bytes: number; keptBytes: number; truncated: boolean }
@@ -44,6 +50,7 @@ export function buildManifest(outcome: JobOutcome, ipfs?: Manifest['ipfs']): Man
       exitCode: container.exitCode,
       startedAt: container.startedAt.toISOString(),
       durationMs: container.durationMs,
+      partial: isPartial(outcome),
       timedOut: container.timedOut,
       oomKilled: container.oomKilled,
       stdout: container.stdout,
@@ -51,6 +58,11 @@ export function buildManifest(outcome: JobOutcome, ipfs?: Manifest['ipfs']): Man
     },
     ipfs
   }
+}
+
+/** The container was cut short, so its results are what it wrote until then. */
+export function isPartial(outcome: JobOutcome): boolean {
+  return outcome.container.timedOut || outcome.container.oomKilled
 }
 
 /**

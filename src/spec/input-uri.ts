@@ -2,6 +2,7 @@ import path from 'node:path'
 import { CID } from 'multiformats/cid'
 import { InputError } from './errors.js'
 import { checkContainerPath } from './paths.js'
+import { redactCredentials } from './redact.js'
 
 /** Where an input comes from, as parsed from one line of the `inputs` input. */
 export type InputSource =
@@ -31,7 +32,7 @@ export interface InputSpec {
    * itself rather than at `target/<filename>`.
    */
   targetIsFile: boolean
-  /** The line as the user wrote it, for messages. */
+  /** The line as the user wrote it, credentials in URLs replaced by ***, for messages. */
   line: string
 }
 
@@ -62,11 +63,17 @@ const OPTIONS_BY_SCHEME: Record<InputSource['scheme'], string[]> = {
  * or the key form `src=URI,dst=TARGET,opt=k=v,...`.
  */
 export function parseInputLine(line: string, workspace: string): InputSpec {
-  const { uri, target, options } = isKeyForm(line) ? splitKeyForm(line) : splitShortForm(line)
-  const checkedTarget = checkContainerPath(INPUT, target ?? DEFAULT_INPUT_TARGET, `target of "${line}"`)
-  const source = parseSource(uri, options, workspace, line)
-  const targetIsFile = target !== undefined && !target.endsWith('/') && path.posix.extname(checkedTarget) !== ''
-  return { source, target: checkedTarget, targetIsFile, line }
+  try {
+    const { uri, target, options } = isKeyForm(line) ? splitKeyForm(line) : splitShortForm(line)
+    const checkedTarget = checkContainerPath(INPUT, target ?? DEFAULT_INPUT_TARGET, `target of "${line}"`)
+    const source = parseSource(uri, options, workspace, line)
+    const targetIsFile = target !== undefined && !target.endsWith('/') && path.posix.extname(checkedTarget) !== ''
+    // Messages and log groups quote the line: never with the credentials in its URL.
+    return { source, target: checkedTarget, targetIsFile, line: redactCredentials(line) }
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error
+    throw new InputError(INPUT, redactCredentials(error.message.slice(`Input '${INPUT}': `.length), line))
+  }
 }
 
 function isKeyForm(line: string): boolean {

@@ -269,19 +269,22 @@ function parseInputs(value: string, workspace: string, outputs: OutputVolume[]):
       if (other.target === input.target) {
         throw new InputError(
           'inputs',
-          `"${line}" and "${other.line}" both target ${input.target}; give each its own target, e.g. ${input.target}/a.`
+          `"${input.line}" and "${other.line}" both target ${input.target}; give each its own target, e.g. ${input.target}/a.`
         )
       }
       if (isSameOrInside(input.target, other.target) || isSameOrInside(other.target, input.target)) {
         throw new InputError(
           'inputs',
-          `targets of "${line}" and "${other.line}" are nested; inputs may share a parent folder but not sit inside each other.`
+          `targets of "${input.line}" and "${other.line}" are nested; inputs may share a parent folder but not sit inside each other.`
         )
       }
     }
     for (const output of outputs) {
       if (isSameOrInside(input.target, output.path) || isSameOrInside(output.path, input.target)) {
-        throw new InputError('inputs', `the target of "${line}" overlaps output "${output.name}" (${output.path}).`)
+        throw new InputError(
+          'inputs',
+          `the target of "${input.line}" overlaps output "${output.name}" (${output.path}).`
+        )
       }
     }
     inputs.push(input)
@@ -373,8 +376,10 @@ function parseInteger(input: string, value: string, min: number, max: number): n
 
 /** Values the step log must never show, to be masked before any work starts. */
 export function secretsOf(spec: JobSpec): string[] {
-  return [spec.registryAuth?.password, spec.comment.token, ...spec.ipfs.headers.map(([, value]) => value)].filter(
-    (secret): secret is string => Boolean(secret)
+  // `Bearer TOKEN`: the token alone is masked too, for a line that shows it without its scheme.
+  const headerValues = spec.ipfs.headers.flatMap(([, value]) => [value, /^\S+\s+(\S{3,})$/.exec(value)?.[1]])
+  return [spec.registryAuth?.password, spec.comment.token, ...headerValues].filter((secret): secret is string =>
+    Boolean(secret)
   )
 }
 

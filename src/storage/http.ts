@@ -5,6 +5,7 @@ import https from 'node:https'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { InputSource } from '../spec/job-spec.js'
+import { isSecretParam } from '../spec/redact.js'
 import { formatBytes } from '../format.js'
 import { Progress } from './progress.js'
 import type { Log, StageRequest, Stager } from './types.js'
@@ -374,14 +375,7 @@ export function sanitizeFilename(name: string | undefined): string | undefined {
     : clean
 }
 
-/** Query parameters whose value is a credential: presigned S3/GCS URLs, SAS tokens, API keys. */
-const SECRET_PARAM =
-  /^(x-(amz|goog)-(signature|credential|security-token)|sig|signature|token|access_token|id_token|refresh_token|key|api_key|apikey|api-key|password|passwd|pwd|secret|client_secret|auth|policy|key-pair-id)$/i
-const SECRET_PARAM_PART = /token|secret|signature|password|credential/i
-
-export function isSecretParam(name: string): boolean {
-  return SECRET_PARAM.test(name) || SECRET_PARAM_PART.test(name)
-}
+export { isSecretParam }
 
 /**
  * Collects the secrets found in URLs, masks them in the step log before any

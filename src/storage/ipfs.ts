@@ -35,10 +35,21 @@ const PROGRESS_EVERY_MS = 10_000
  * than memory, and only a complete, verified DAG is unpacked.
  */
 export const stageIpfs: Stager<IpfsSource> = async (request) => {
-  const { source, stagingDir, settings, log, signal } = request
+  const { source, stagingDir, settings, log } = request
   const segments = source.subpath.split('/').filter(Boolean)
   const label = `ipfs://${source.cid}${segments.length ? `/${segments.join('/')}` : ''}`
   const fail = (problem: string, cause?: unknown): Error => new Error(`Input '${label}': ${problem}`, { cause })
+  // A node asked for a CID it does not have waits for it forever (offline, or
+  // searching the network): with no byte for this long, the input fails.
+  const from = settings.ipfsApi ? `the IPFS node at ${settings.ipfsApi}` : `the gateway ${settings.ipfsGateway}`
+  const watchdog = new Watchdog(
+    stallPolicy.ms,
+    () =>
+      new Error(
+        `no data from ${from} for ${stallPolicy.ms / 1000} s; it may not have this CID (is it pinned, or provided to the network?).`
+      )
+  )
+  const signal = request.signal ? AbortSignal.any([request.signal, watchdog.signal]) : watchdog.signal
   let root: CID
   try {
     root = CID.parse(source.cid)
@@ -48,6 +59,7 @@ export const stageIpfs: Stager<IpfsSource> = async (request) => {
 
   // A random name: a folder in the DAG could not be called this by accident.
   const store = new VerifiedStore(path.join(stagingDir, `.blocks-${randomUUID()}`), label, settings.maxInputBytes, log)
+  store.onProgress = () => watchdog.touch()
   await store.open()
   let hostPath: string | undefined
   try {
@@ -102,10 +114,47 @@ export const stageIpfs: Stager<IpfsSource> = async (request) => {
   } catch (error) {
     // Nothing half-unpacked may reach a container.
     if (hostPath) await fs.rm(hostPath, { recursive: true, force: true })
+    if (watchdog.stalled) throw fail(watchdog.stalled.message, error)
     if (error instanceof Error && error.message.startsWith(`Input '${label}'`)) throw error
     throw fail(describe(error), error)
   } finally {
+    watchdog.stop()
     await fs.rm(store.dir, { recursive: true, force: true })
+  }
+}
+
+/** How long an IPFS input may go without receiving a byte before it fails; tests may shorten it. */
+export const stallPolicy = { ms: 120_000 }
+
+/** Aborts its signal when `touch` has not been called for `ms`. */
+class Watchdog {
+  private readonly controller = new AbortController()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly ms: number,
+    private readonly stallError: () => Error
+  ) {
+    this.touch()
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  /** The reason, once it fired. */
+  get stalled(): Error | undefined {
+    return this.controller.signal.aborted ? (this.controller.signal.reason as Error) : undefined
+  }
+
+  touch(): void {
+    if (this.controller.signal.aborted) return
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.controller.abort(this.stallError()), this.ms)
+  }
+
+  stop(): void {
+    clearTimeout(this.timer)
   }
 }
 
@@ -152,6 +201,8 @@ class VerifiedStore {
   private nextReportBytes = PROGRESS_EVERY_BYTES
   private nextReportAt = Date.now() + PROGRESS_EVERY_MS
   fetchMissing?: (cid: CID) => Promise<Uint8Array>
+  /** Called whenever bytes arrive. */
+  onProgress?: () => void
 
   constructor(
     readonly dir: string,
@@ -167,6 +218,7 @@ class VerifiedStore {
   }
 
   private count(bytes: number): void {
+    this.onProgress?.()
     this.bytesReceived += bytes
     if (this.maxBytes !== undefined && this.bytesReceived > this.maxBytes) {
       throw new Error(
@@ -194,7 +246,8 @@ class VerifiedStore {
     try {
       iterator = await CarBlockIterator.fromIterable(counted)
     } catch (error) {
-      throw this.error(`${from} did not send a CAR: ${(error as Error).message}`, error)
+      // The cause says why (a host that does not resolve, a refused connection); "fetch failed" alone does not.
+      throw this.error(`${from} did not send a CAR: ${describe(error)}`, error)
     }
     try {
       for await (const block of iterator) await this.putVerified(CID.decode(block.cid.bytes), block.bytes)
