@@ -1,0 +1,52 @@
+import type { ComparisonResult } from './measure.js'
+import type { Servers } from './servers.js'
+
+/** Sizes and counts of one mode: the full figures, or a quick sanity check. */
+export interface Sizes {
+  runs: number
+  httpFileBytes: number
+  s3SmallObjects: number
+  s3SmallObjectBytes: number
+  s3LargeObjectBytes: number
+  ipfsInputBytes: number
+  folderBytes: number
+  folderFiles: number
+  memoryFolders: [small: number, large: number]
+}
+
+export const FULL: Sizes = {
+  runs: 5,
+  httpFileBytes: 256 * 2 ** 20,
+  s3SmallObjects: 2000,
+  s3SmallObjectBytes: 4 * 2 ** 10,
+  s3LargeObjectBytes: 512 * 2 ** 20,
+  ipfsInputBytes: 256 * 2 ** 20,
+  folderBytes: 2 ** 30,
+  folderFiles: 1000,
+  memoryFolders: [2 ** 30, 10 * 2 ** 30]
+}
+
+export const QUICK: Sizes = {
+  runs: 3,
+  httpFileBytes: 32 * 2 ** 20,
+  s3SmallObjects: 300,
+  s3SmallObjectBytes: 4 * 2 ** 10,
+  s3LargeObjectBytes: 64 * 2 ** 20,
+  ipfsInputBytes: 32 * 2 ** 20,
+  folderBytes: 128 * 2 ** 20,
+  folderFiles: 100,
+  memoryFolders: [64 * 2 ** 20, 640 * 2 ** 20]
+}
+
+export interface Context {
+  sizes: Sizes
+  /** The bench's scratch folder; everything a scenario makes goes under it. */
+  tmp: string
+  servers: Servers
+  log: (line: string) => void
+}
+
+export interface Scenario {
+  id: string
+  run(context: Context): Promise<ComparisonResult[]>
+}

@@ -1,0 +1,102 @@
+// `npm run bench [-- --quick] [-- --only container,http]`: every scenario of
+// issue 6, each side against its baseline, alternating, on this machine's
+// real servers; prints a table and writes bench/results/<time>.json.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import Docker from 'dockerode'
+import { RUN_LABEL } from '../src/executor/engine.js'
+import { FULL, QUICK, type Context, type Scenario } from './harness/context.js'
+import type { ComparisonResult } from './harness/measure.js'
+import { formatTable } from './harness/report.js'
+import { Servers } from './harness/servers.js'
+import { isBenchRun } from './harness/run-id.js'
+import { containerScenario } from './scenarios/container.js'
+import { httpScenario } from './scenarios/http.js'
+import { stepScenario } from './scenarios/step.js'
+
+const scenarios: Scenario[] = [containerScenario, stepScenario, httpScenario]
+
+function parseArgs(argv: string[]): { quick: boolean; only?: string[]; runs?: number } {
+  const options: { quick: boolean; only?: string[]; runs?: number } = { quick: false }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--quick') options.quick = true
+    else if (arg === '--only') options.only = (argv[++i] ?? '').split(',').filter(Boolean)
+    else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',').filter(Boolean)
+    else if (arg === '--runs') options.runs = Number(argv[++i])
+    else if (arg.startsWith('--runs=')) options.runs = Number(arg.slice(7))
+    else throw new Error(`unknown argument ${arg}; use --quick, --only a,b or --runs N`)
+  }
+  if (options.runs !== undefined && !(Number.isInteger(options.runs) && options.runs >= 1)) {
+    throw new Error('--runs takes a whole number of runs, 1 or more')
+  }
+  for (const id of options.only ?? []) {
+    if (!scenarios.some((s) => s.id === id)) {
+      throw new Error(`no scenario ${id}; there are ${scenarios.map((s) => s.id).join(', ')}`)
+    }
+  }
+  return options
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2))
+  const sizes = { ...(options.quick ? QUICK : FULL), ...(options.runs ? { runs: options.runs } : {}) }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cod-bench-'))
+  const servers = new Servers(path.join(tmp, 'http'))
+  fs.mkdirSync(path.join(tmp, 'http'))
+  let cleaned = false
+  const cleanup = async (): Promise<void> => {
+    if (cleaned) return
+    cleaned = true
+    await servers.stopAll()
+    await removeBenchContainers().catch(() => {})
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up`)
+      void cleanup().finally(() => process.exit(130))
+    })
+  }
+  const context: Context = { sizes, tmp, servers, log: (line) => console.log(line) }
+  const results: ComparisonResult[] = []
+  const started = new Date()
+  try {
+    for (const scenario of scenarios) {
+      if (options.only && !options.only.includes(scenario.id)) continue
+      console.log(`\n== ${scenario.id} ==`)
+      results.push(...(await scenario.run(context)))
+    }
+  } finally {
+    await cleanup()
+  }
+  console.log(`\n${formatTable(results)}`)
+  const out = path.resolve('bench/results', `${started.toISOString().replace(/[:.]/g, '-')}.json`)
+  fs.mkdirSync(path.dirname(out), { recursive: true })
+  const report = {
+    mode: options.quick ? 'quick' : 'full',
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), load: os.loadavg() },
+    sizes,
+    results
+  }
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
+  console.log(`\nWrote ${path.relative(process.cwd(), out)}`)
+  if (results.some((r) => !r.met)) process.exitCode = 1
+}
+
+/** Containers a bench side left (an interrupted run): only those whose run label the bench chose. */
+async function removeBenchContainers(): Promise<void> {
+  const docker = new Docker()
+  const left = await docker.listContainers({ all: true, filters: { label: [RUN_LABEL] } })
+  for (const info of left) {
+    if (isBenchRun(info.Labels[RUN_LABEL])) await docker.getContainer(info.Id).remove({ force: true })
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(error.stack ?? error.message)
+  process.exit(1)
+})
