@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { CarWriter } from '@ipld/car/writer'
-import { create as createKuboClient, type KuboRPCClient } from 'kubo-rpc-client'
+import type { KuboRPCClient } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
 import type { IpfsPublishSettings } from '../spec/job-spec.js'
 import { buildUnixfsDag, type PutBlock } from './unixfs-dag.js'
@@ -157,6 +157,8 @@ async function importCar(
   log: Log
 ): Promise<void> {
   for (const [, value] of settings.headers) if (value) log.mask(value)
+  // Loaded only when there is a node to import into; the offline CID needs no client.
+  const { create: createKuboClient } = await import('kubo-rpc-client')
   const client = createKuboClient({ url: api, headers: Object.fromEntries(settings.headers) })
   const where = `IPFS publish to ${api}`
   const size = (await fs.stat(carPath)).size

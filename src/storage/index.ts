@@ -3,9 +3,6 @@ import path from 'node:path'
 import type { InputSource, InputSpec } from '../spec/job-spec.js'
 import type { Log, SourceSettings, StagedInput, StagedSource, Stager } from './types.js'
 import { formatBytes } from '../format.js'
-import { stageHttp } from './http.js'
-import { stageIpfs } from './ipfs.js'
-import { stageS3 } from './s3.js'
 import { stageWorkspace } from './workspace.js'
 
 export type { Log, SourceSettings, StagedInput } from './types.js'
@@ -21,13 +18,17 @@ export interface StagingPlan {
 
 type Stagers = { [K in InputSource['scheme']]: Stager<Extract<InputSource, { scheme: K }>> }
 
-/** One line per scheme: a new source is one module plus one entry here. */
+/**
+ * One line per scheme: a new source is one module plus one entry here. The
+ * remote sources are loaded when an input needs them, so a job with only
+ * workspace inputs never loads the IPFS, S3 or HTTP clients.
+ */
 function stagers(workspace: string): Stagers {
   return {
     workspace: (request) => stageWorkspace(request, workspace),
-    ipfs: stageIpfs,
-    http: stageHttp,
-    s3: stageS3
+    ipfs: async (request) => (await import('./ipfs.js')).stageIpfs(request),
+    http: async (request) => (await import('./http.js')).stageHttp(request),
+    s3: async (request) => (await import('./s3.js')).stageS3(request)
   }
 }
 
