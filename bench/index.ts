@@ -13,9 +13,21 @@ import { Servers } from './harness/servers.js'
 import { isBenchRun } from './harness/run-id.js'
 import { containerScenario } from './scenarios/container.js'
 import { httpScenario } from './scenarios/http.js'
+import { ipfsInputScenario } from './scenarios/ipfs-input.js'
+import { memoryScenario } from './scenarios/memory.js'
+import { publishScenario } from './scenarios/publish.js'
+import { s3Scenario } from './scenarios/s3.js'
 import { stepScenario } from './scenarios/step.js'
 
-const scenarios: Scenario[] = [containerScenario, stepScenario, httpScenario]
+const scenarios: Scenario[] = [
+  containerScenario,
+  stepScenario,
+  httpScenario,
+  s3Scenario,
+  ipfsInputScenario,
+  publishScenario,
+  memoryScenario
+]
 
 function parseArgs(argv: string[]): { quick: boolean; only?: string[]; runs?: number } {
   const options: { quick: boolean; only?: string[]; runs?: number } = { quick: false }

@@ -9,7 +9,7 @@ export function writeRandomFile(file: string, bytes: number): void {
   const buffer = Buffer.allocUnsafe(Math.min(BLOCK, Math.max(bytes, 1)))
   const fd = fs.openSync(file, 'w')
   try {
-    for (let left = bytes; left > 0; ) {
+    for (let left = bytes; left > 0;) {
       const size = Math.min(left, buffer.length)
       randomFillSync(buffer, 0, size)
       fs.writeSync(fd, buffer, 0, size)

@@ -92,3 +92,10 @@ export async function nodeSideSample(
   if (typeof reported.ms !== 'number') throw new Error(`bench/sides/${side}.ts reported no time: ${last}`)
   return { ms: reported.ms, rssBytes: done.rssBytes, report: reported }
 }
+
+/** The host path of the one input bench/sides/stage.ts staged: what the container would see. */
+export function stagedPath(report: Record<string, unknown>): string {
+  const staged = report.staged as Array<{ hostPath: string }> | undefined
+  if (staged?.length !== 1) throw new Error(`the stage side reported ${JSON.stringify(staged)}, not one input`)
+  return staged[0]!.hostPath
+}

@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { Context, Scenario } from '../harness/context.js'
 import { writeRandomFile } from '../harness/data.js'
 import { compare } from '../harness/measure.js'
-import { commandSample, nodeSideSample } from '../harness/proc.js'
+import { commandSample, nodeSideSample, stagedPath } from '../harness/proc.js'
 
 /** One large file over HTTP: the action's download (resumable, hashed) against `curl -o`. */
 export const httpScenario: Scenario = {
@@ -35,7 +35,7 @@ export const httpScenario: Scenario = {
             workspace,
             stagingRoot: staging
           })
-          expectSize(path.join(staging, '0', 'big.bin'))
+          expectSize(path.join(stagedPath(sample.report), 'big.bin'))
           return sample
         },
         baseline: async () => {
