@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
+import http, { type IncomingMessage } from 'node:http'
+import https from 'node:https'
 import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { CarWriter } from '@ipld/car/writer'
 import type { KuboRPCClient } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
@@ -165,13 +168,11 @@ async function importCar(
   log.info(`IPFS: importing ${size} bytes of CAR into ${api}${settings.pin ? ' and pinning the root' : ''}`)
   const imported = await withRetries(where, log, async () => {
     const roots: string[] = []
-    // One CAR is one file of the multipart body: a list of one stream, streamed from disk.
-    const car = createReadStream(carPath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>
-    for await (const result of client.dag.import([car], { pinRoots: settings.pin })) {
-      if (settings.pin && result.root.pinErrorMsg) {
-        throw new PermanentError(`pinning ${result.root.cid} failed: ${result.root.pinErrorMsg}`)
+    for (const result of await postCar(api, settings.headers, carPath, size, settings.pin)) {
+      if (settings.pin && result.pinErrorMsg) {
+        throw new PermanentError(`pinning ${result.cid} failed: ${result.pinErrorMsg}`)
       }
-      roots.push(result.root.cid.toString())
+      roots.push(result.cid)
     }
     return roots
   })
@@ -182,6 +183,84 @@ async function importCar(
   }
   await withRetries(where, log, () => checkHeld(client, root, settings.pin))
   log.info(`IPFS: the node holds ${root}${settings.pin ? ' and lists it as pinned' : ''}`)
+}
+
+/** An RPC answer other than 2xx, shaped as kubo-rpc-client's errors are (`response.status`, the node's message). */
+class RpcHttpError extends Error {
+  constructor(
+    message: string,
+    readonly response: { status: number }
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * `dag/import` of one CAR file, as kubo-rpc-client sends it (one multipart
+ * file part, `pin-roots`), but over node:http: the client posts with fetch,
+ * which read the whole CAR into memory ahead of the socket (a 10 GiB result
+ * held 10 GiB). Here the file streams at the pace the node reads it.
+ */
+async function postCar(
+  api: string,
+  headers: Array<[name: string, value: string]>,
+  carPath: string,
+  size: number,
+  pinRoots: boolean
+): Promise<Array<{ cid: string; pinErrorMsg?: string }>> {
+  const url = new URL(api)
+  // kubo-rpc-client's rule: the RPC's own path, else /api/v0.
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/api/v0'
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/dag/import`
+  url.search = `pin-roots=${pinRoots}`
+  const boundary = `----compute-over-data-${randomUUID()}`
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.car"\r\n` +
+      'Content-Type: application/octet-stream\r\n\r\n'
+  )
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+  const client = url.protocol === 'https:' ? https : http
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const request = client.request(url, {
+      method: 'POST',
+      headers: {
+        ...Object.fromEntries(headers),
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(head.length + size + tail.length)
+      }
+    })
+    request.on('response', resolve)
+    request.on('error', reject)
+    async function* body(): AsyncGenerator<Buffer> {
+      yield head
+      yield* createReadStream(carPath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>
+      yield tail
+    }
+    // A node that answers early (401, 5xx) ends the upload; its answer is what counts.
+    pipeline(body(), request).catch((error: Error) => request.destroy(error))
+  })
+  let text = ''
+  for await (const chunk of response.setEncoding('utf8')) text += chunk as string
+  const status = response.statusCode ?? 0
+  if (status < 200 || status >= 300) {
+    let message = text.trim() || `${status} ${response.statusMessage ?? ''}`.trim()
+    if ((response.headers['content-type'] ?? '').startsWith('application/json')) {
+      try {
+        const data = JSON.parse(text) as { Message?: string; message?: string }
+        message = data.Message ?? data.message ?? message
+      } catch {
+        // Not JSON after all: the text is the message.
+      }
+    }
+    throw new RpcHttpError(message, { status })
+  }
+  const roots: Array<{ cid: string; pinErrorMsg?: string }> = []
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue
+    const root = (JSON.parse(line) as { Root?: { Cid?: { '/': string }; PinErrorMsg?: string } }).Root
+    if (root?.Cid) roots.push({ cid: root.Cid['/'], ...(root.PinErrorMsg ? { pinErrorMsg: root.PinErrorMsg } : {}) })
+  }
+  return roots
 }
 
 async function checkHeld(client: KuboRPCClient, root: CID, pin: boolean): Promise<void> {
