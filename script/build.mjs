@@ -2,6 +2,7 @@
 // stale file survives, then the ESM shim and the README's generated tables.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import path from 'node:path'
 
 fs.rmSync('dist', { recursive: true, force: true })
 execFileSync(
@@ -23,7 +24,11 @@ execFileSync(
     '--external',
     './crypto/build/Release/sshcrypto.node'
   ],
-  { stdio: 'inherit' }
+  // ncc's module resolver reads its paths from the tsconfig named here (it
+  // must be an absolute path): tsconfig.bundle.json maps a few large
+  // libraries to stand-ins loaded on demand (src/bundle/loaded.cjs), for
+  // dist/ only; tsc and the tests keep tsconfig.json.
+  { stdio: 'inherit', env: { ...process.env, TS_NODE_PROJECT: path.resolve('tsconfig.bundle.json') } }
 )
 execFileSync(process.execPath, ['script/fix-dist.mjs'], { stdio: 'inherit' })
 execFileSync(process.execPath, ['script/generate-docs.mjs'], { stdio: 'inherit' })
