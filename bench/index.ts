@@ -8,6 +8,7 @@ import Docker from 'dockerode'
 import { RUN_LABEL } from '../src/executor/engine.js'
 import { FULL, QUICK, type Context, type Scenario } from './harness/context.js'
 import type { ComparisonResult } from './harness/measure.js'
+import { writeRandomFolder } from './harness/data.js'
 import { formatTable } from './harness/report.js'
 import { Servers } from './harness/servers.js'
 import { isBenchRun } from './harness/run-id.js'
@@ -15,7 +16,7 @@ import { containerScenario } from './scenarios/container.js'
 import { httpScenario } from './scenarios/http.js'
 import { ipfsInputScenario } from './scenarios/ipfs-input.js'
 import { memoryScenario } from './scenarios/memory.js'
-import { publishScenario } from './scenarios/publish.js'
+import { artifactScenario, cidScenario, ipfsPublishScenario } from './scenarios/publish.js'
 import { s3Scenario } from './scenarios/s3.js'
 import { stepScenario } from './scenarios/step.js'
 
@@ -25,7 +26,9 @@ const scenarios: Scenario[] = [
   httpScenario,
   s3Scenario,
   ipfsInputScenario,
-  publishScenario,
+  cidScenario,
+  ipfsPublishScenario,
+  artifactScenario,
   memoryScenario
 ]
 
@@ -43,9 +46,10 @@ function parseArgs(argv: string[]): { quick: boolean; only?: string[]; runs?: nu
   if (options.runs !== undefined && !(Number.isInteger(options.runs) && options.runs >= 1)) {
     throw new Error('--runs takes a whole number of runs, 1 or more')
   }
+  const known = scenarios.flatMap((s) => [s.id, ...(s.parts ?? [])])
   for (const id of options.only ?? []) {
-    if (!scenarios.some((s) => s.id === id)) {
-      throw new Error(`no scenario ${id}; there are ${scenarios.map((s) => s.id).join(', ')}`)
+    if (!known.includes(id)) {
+      throw new Error(`no scenario ${id}; there are ${known.join(', ')}`)
     }
   }
   return options
@@ -71,14 +75,31 @@ async function main(): Promise<void> {
       void cleanup().finally(() => process.exit(130))
     })
   }
-  const context: Context = { sizes, tmp, servers, log: (line) => console.log(line) }
+  let folder: string | undefined
+  const context: Context = {
+    sizes,
+    tmp,
+    servers,
+    log: (line) => console.log(line),
+    wants: () => true,
+    folder: () => {
+      if (!folder) {
+        folder = path.join(tmp, 'folder')
+        console.log(`  writing ${sizes.folderBytes / 2 ** 20} MiB across ${sizes.folderFiles} files`)
+        writeRandomFolder(folder, sizes.folderBytes, sizes.folderFiles)
+      }
+      return folder
+    }
+  }
   const results: ComparisonResult[] = []
   const started = new Date()
   try {
     for (const scenario of scenarios) {
-      if (options.only && !options.only.includes(scenario.id)) continue
+      const parts = scenario.parts?.filter((part) => options.only?.includes(part))
+      if (options.only && !options.only.includes(scenario.id) && !parts?.length) continue
       console.log(`\n== ${scenario.id} ==`)
-      results.push(...(await scenario.run(context)))
+      const wanted = options.only?.includes(scenario.id) || !parts?.length ? undefined : parts
+      results.push(...(await scenario.run({ ...context, wants: (part) => !wanted || wanted.includes(part) })))
     }
   } finally {
     await cleanup()

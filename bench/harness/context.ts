@@ -44,9 +44,15 @@ export interface Context {
   tmp: string
   servers: Servers
   log: (line: string) => void
+  /** Whether a comparison of a scenario with `parts` was asked for (`--only` may name parts). */
+  wants: (part: string) => boolean
+  /** The results-like folder of `folderBytes` across `folderFiles` files, written once and shared. */
+  folder: () => string
 }
 
 export interface Scenario {
   id: string
+  /** Comparisons that `--only` may name one by one. */
+  parts?: string[]
   run(context: Context): Promise<ComparisonResult[]>
 }

@@ -24,6 +24,8 @@ const HASHERS = new Map<number, (bytes: Uint8Array) => Promise<Uint8Array> | Uin
   [identity.code, (bytes) => identity.digest(bytes).digest]
 ])
 const PROGRESS_EVERY_BYTES = 64 * 1024 * 1024
+/** How much of a file being unpacked may wait for the disk. */
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 /** Blocks received but not yet on disk: past this, the CAR waits for the disk. */
 const UNWRITTEN_LIMIT_BYTES = 32 * 1024 * 1024
 const PROGRESS_EVERY_MS = 10_000
@@ -429,7 +431,8 @@ async function unpack(cid: CID, dest: string, store: VerifiedStore, signal?: Abo
         yield chunk
       }
     })()
-    await pipeline(Readable.from(counted), createWriteStream(dest, { flags: 'wx' }))
+    // A deep write queue, so the next blocks are read while earlier ones are written.
+    await pipeline(Readable.from(counted), createWriteStream(dest, { flags: 'wx', highWaterMark: WRITE_BUFFER_BYTES }))
     if (entry.type === 'file' && entry.unixfs.mode !== undefined) await fs.chmod(dest, entry.unixfs.mode & 0o777)
     return written
   }
