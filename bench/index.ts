@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import Docker from 'dockerode'
 import { RUN_LABEL } from '../src/executor/engine.js'
-import { FULL, QUICK, type Context, type Scenario } from './harness/context.js'
+import { FULL, FULL_DISK_BYTES, QUICK, type Context, type Scenario } from './harness/context.js'
 import type { ComparisonResult } from './harness/measure.js'
 import { writeRandomFolder } from './harness/data.js'
 import { formatTable } from './harness/report.js'
@@ -59,6 +59,14 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2))
   const sizes = { ...(options.quick ? QUICK : FULL), ...(options.runs ? { runs: options.runs } : {}) }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cod-bench-'))
+  const memory = !options.only || options.only.includes('memory')
+  const free = fs.statfsSync(tmp).bavail * fs.statfsSync(tmp).bsize
+  if (!options.quick && memory && free < FULL_DISK_BYTES) {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    throw new Error(
+      `the memory scenario needs ${FULL_DISK_BYTES / 2 ** 30} GiB free in ${os.tmpdir()} (10 GiB of results, its CAR, the IPFS node's and Azurite's copies); there are ${(free / 2 ** 30).toFixed(0)} GiB. Free some space, set TMPDIR, or leave it out with --only.`
+    )
+  }
   const servers = new Servers(path.join(tmp, 'http'))
   fs.mkdirSync(path.join(tmp, 'http'))
   let cleaned = false

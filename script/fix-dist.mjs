@@ -13,9 +13,10 @@ import { dirname as __codDirname } from 'node:path';
 const __filename = __codFileURLToPath(import.meta.url);
 const __dirname = __codDirname(__filename);
 `
-for (const name of fs.readdirSync('dist')) {
+const dist = process.argv[2] ?? 'dist'
+for (const name of fs.readdirSync(dist)) {
   if (!name.endsWith('.js')) continue
-  const bundle = path.join('dist', name)
+  const bundle = path.join(dist, name)
   const code = fs.readFileSync(bundle, 'utf8')
   if (code.startsWith(marker)) continue
   if (name === 'index.js' || /\b__(dirname|filename)\b/.test(code)) fs.writeFileSync(bundle, shim + code)

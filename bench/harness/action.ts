@@ -16,6 +16,8 @@ export interface StepRun extends Sample {
  * time and peak RSS, measured around its Node process by GNU time.
  */
 export async function runStep(options: {
+  /** A folder holding action.yml and dist/ (see actionDir). */
+  actionDir: string
   inputs: Record<string, string>
   workspace: string
   runnerTemp: string

@@ -29,14 +29,17 @@ export const FULL: Sizes = {
 export const QUICK: Sizes = {
   runs: 3,
   httpFileBytes: 32 * 2 ** 20,
-  s3SmallObjects: 300,
+  s3SmallObjects: 100,
   s3SmallObjectBytes: 4 * 2 ** 10,
-  s3LargeObjectBytes: 64 * 2 ** 20,
-  ipfsInputBytes: 32 * 2 ** 20,
-  folderBytes: 128 * 2 ** 20,
-  folderFiles: 100,
-  memoryFolders: [64 * 2 ** 20, 640 * 2 ** 20]
+  s3LargeObjectBytes: 32 * 2 ** 20,
+  ipfsInputBytes: 16 * 2 ** 20,
+  folderBytes: 64 * 2 ** 20,
+  folderFiles: 50,
+  memoryFolders: [32 * 2 ** 20, 320 * 2 ** 20]
 }
+
+/** Free space the full mode needs: the 10 GiB results, its CAR, the node's copy and the artifact's. */
+export const FULL_DISK_BYTES = 45 * 2 ** 30
 
 export interface Context {
   sizes: Sizes

@@ -2,21 +2,20 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
+let built: string | undefined
+
 /**
- * The whole-step scenarios run dist/index.js, as the runner does. When a file
- * in src/ is newer than the bundle, the bundle is rebuilt first, so that the
- * figures are those of the code in front of you.
+ * The whole-step scenarios run the bundle as the runner does. It is built
+ * from the src/ in front of you into the bench's scratch folder, once per
+ * bench (so the figures never come from a stale or checked-out dist/, and
+ * the worktree's dist/ is left alone), beside a copy of action.yml.
  */
-export function ensureFreshDist(log: (line: string) => void): void {
-  const bundle = path.resolve('dist/index.js')
-  const built = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0
-  const newest = Math.max(
-    ...fs
-      .readdirSync('src', { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs)
-  )
-  if (newest <= built) return
-  log('  dist/ is older than src/: running npm run build')
-  execFileSync(process.execPath, ['script/build.mjs'], { stdio: 'inherit' })
+export function actionDir(tmp: string, log: (line: string) => void): string {
+  if (built) return built
+  const dir = path.join(tmp, 'action')
+  log('  bundling src/ (script/build.mjs --out) for the whole-step runs')
+  execFileSync(process.execPath, ['script/build.mjs', '--out', path.join(dir, 'dist')], { stdio: 'inherit' })
+  fs.copyFileSync('action.yml', path.join(dir, 'action.yml'))
+  built = dir
+  return dir
 }

@@ -60,6 +60,9 @@ export interface ComparisonResult {
   baseline: SideResult
   /** The action's figure over the baseline's, as `metric` defines it. */
   ratio: number
+  /** The ratio meets its target. */
+  ratioMet: boolean
+  /** The ratio and the RSS limit (when there is one) are both met. */
   met: boolean
   rssLimitBytes?: number
   rssLimitMet?: boolean
@@ -136,6 +139,7 @@ export async function compare(
     action: a,
     baseline: b,
     ratio,
+    ratioMet: met,
     met: met && rssLimitMet !== false,
     ...(limit !== undefined ? { rssLimitBytes: limit, rssLimitMet } : {})
   }

@@ -15,7 +15,7 @@ function side(result: SideResult): string {
 
 export function ratioText(result: ComparisonResult): string {
   const target = result.metric === 'throughput' ? `≥ ${result.target}` : `≤ ${result.target}`
-  return `${result.ratio.toFixed(2)} (target ${target}) ${result.met ? 'met' : 'MISSED'}`
+  return `${result.ratio.toFixed(2)} (target ${target}) ${result.ratioMet ? 'met' : 'MISSED'}`
 }
 
 /** The console table: one block per comparison, medians with min–max. */

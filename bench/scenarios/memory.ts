@@ -4,7 +4,7 @@ import { BUSYBOX_IMAGE } from '../../__tests__/servers/images.js'
 import { runtimeToken } from '../../__tests__/servers/artifact.js'
 import { runStep } from '../harness/action.js'
 import type { Context, Scenario } from '../harness/context.js'
-import { ensureFreshDist } from '../harness/dist.js'
+import { actionDir } from '../harness/dist.js'
 import { compare } from '../harness/measure.js'
 
 const FILES = 1000
@@ -35,7 +35,7 @@ export const memoryScenario: Scenario = {
   id: 'memory',
   async run(context: Context) {
     await context.servers.get('docker')
-    ensureFreshDist(context.log)
+    const action = actionDir(context.tmp, context.log)
     const [small, large] = context.sizes.memoryFolders
     const root = fs.mkdtempSync(path.join(context.tmp, 'memory-'))
     const workspace = path.join(root, 'workspace')
@@ -46,6 +46,7 @@ export const memoryScenario: Scenario = {
       const artifact = await context.servers.get('artifact')
       const runnerTemp = path.join(root, `temp-${++n}`)
       const sample = await runStep({
+        actionDir: action,
         inputs: {
           image: BUSYBOX_IMAGE,
           pull: 'never',

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { BUSYBOX_IMAGE } from '../../__tests__/servers/images.js'
 import { runStep } from '../harness/action.js'
 import type { Context, Scenario } from '../harness/context.js'
-import { ensureFreshDist } from '../harness/dist.js'
+import { actionDir } from '../harness/dist.js'
 import { compare } from '../harness/measure.js'
 import { commandSample } from '../harness/proc.js'
 import { hardenedFlags } from './container.js'
@@ -15,7 +15,7 @@ export const stepScenario: Scenario = {
   id: 'step',
   async run(context: Context) {
     await context.servers.get('docker')
-    ensureFreshDist(context.log)
+    const action = actionDir(context.tmp, context.log)
     const root = fs.mkdtempSync(path.join(context.tmp, 'step-'))
     const workspace = path.join(root, 'workspace')
     fs.mkdirSync(path.join(workspace, 'data'), { recursive: true })
@@ -37,6 +37,7 @@ export const stepScenario: Scenario = {
           const run = ++n
           const results = path.join(root, `results-${run}`)
           const sample = await runStep({
+            actionDir: action,
             inputs: {
               image: BUSYBOX_IMAGE,
               pull: 'never',
