@@ -35,8 +35,9 @@ export function writeRandomFolder(dir: string, bytes: number, files: number): vo
   }
 }
 
-/** Every regular file under `dir`, sorted. */
+/** Every regular file under `dir` (or `dir` itself, when it is a file), sorted. */
 export function filesUnder(dir: string): string[] {
+  if (fs.statSync(dir).isFile()) return [dir]
   return fs
     .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())

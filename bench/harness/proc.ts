@@ -93,7 +93,7 @@ export async function nodeSideSample(
   return { ms: reported.ms, rssBytes: done.rssBytes, report: reported }
 }
 
-/** The host path of the one input bench/sides/stage.ts staged: what the container would see. */
+/** The host path of the one input bench/sides/stage.ts staged (a file or a folder): what the container reads. */
 export function stagedPath(report: Record<string, unknown>): string {
   const staged = report.staged as Array<{ hostPath: string }> | undefined
   if (staged?.length !== 1) throw new Error(`the stage side reported ${JSON.stringify(staged)}, not one input`)

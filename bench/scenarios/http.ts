@@ -35,7 +35,7 @@ export const httpScenario: Scenario = {
             workspace,
             stagingRoot: staging
           })
-          expectSize(path.join(stagedPath(sample.report), 'big.bin'))
+          expectSize(stagedPath(sample.report))
           return sample
         },
         baseline: async () => {

@@ -45,4 +45,7 @@ const ms = await timed(async () => {
     log: collectingLog()
   })
 })
-report(ms, { staged: staged.map((input) => ({ hostPath: input.hostPath, bytes: input.bytes })) })
+// A single file inside its target is bound over a mount point: its own path is where the bytes are.
+report(ms, {
+  staged: staged.map((input) => ({ hostPath: input.file?.hostPath ?? input.hostPath, bytes: input.bytes }))
+})

@@ -62,22 +62,26 @@ export async function stageInputs(plan: StagingPlan): Promise<StagedInput[]> {
 
 /**
  * Bacalhau's rule: a folder is mounted at the target; a file inside it, at
- * TARGET/<filename>, unless the target names a file. A file inside the target
- * is bound through a folder of its own (a hard link, so no copy), so that the
- * target folder itself is read-only too, not a writable folder that Docker
- * made in the container for the file's mount point.
+ * TARGET/<filename>, unless the target names a file. For a file inside the
+ * target, the target is a folder of our own holding an empty mount point, so
+ * that it is read-only too (not a writable folder that Docker would make in
+ * the container), and the file is bound over that point. Nothing is linked or
+ * copied, so a workspace on another filesystem than RUNNER_TEMP costs nothing.
  */
 async function mountFor(
   spec: InputSpec,
   source: StagedSource,
   stagingDir: string
-): Promise<{ hostPath: string; mountPath: string }> {
+): Promise<Pick<StagedInput, 'hostPath' | 'mountPath' | 'file'>> {
   const stats = await fs.stat(source.hostPath)
   if (stats.isDirectory() || spec.targetIsFile) return { hostPath: source.hostPath, mountPath: spec.target }
   const folder = path.join(stagingDir, '.mount')
   await fs.mkdir(folder)
-  const linked = path.join(folder, path.basename(source.hostPath))
-  // A workspace on another filesystem than RUNNER_TEMP cannot be hard-linked: copy it then.
-  await fs.link(source.hostPath, linked).catch(() => fs.copyFile(source.hostPath, linked))
-  return { hostPath: folder, mountPath: spec.target }
+  const name = path.basename(source.hostPath)
+  await fs.writeFile(path.join(folder, name), '', { mode: 0o444 })
+  return {
+    hostPath: folder,
+    mountPath: spec.target,
+    file: { hostPath: source.hostPath, mountPath: path.posix.join(spec.target, name) }
+  }
 }
