@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [-- --only container,http]`: every scenario of
 // issue 6, each side against its baseline, alternating, on this machine's
 // real servers; prints a table and writes bench/results/<time>.json.
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -9,6 +10,7 @@ import { RUN_LABEL } from '../src/executor/engine.js'
 import { FULL, FULL_DISK_BYTES, QUICK, type Context, type Scenario } from './harness/context.js'
 import type { ComparisonResult } from './harness/measure.js'
 import { writeRandomFolder } from './harness/data.js'
+import { NODE } from './harness/proc.js'
 import { formatTable } from './harness/report.js'
 import { Servers } from './harness/servers.js'
 import { isBenchRun } from './harness/run-id.js'
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
   }
   const results: ComparisonResult[] = []
   const started = new Date()
+  const loadAtStart = os.loadavg()
   try {
     for (const scenario of scenarios) {
       const parts = scenario.parts?.filter((part) => options.only?.includes(part))
@@ -119,7 +122,16 @@ async function main(): Promise<void> {
     mode: options.quick ? 'quick' : 'full',
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), load: os.loadavg() },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryBytes: os.totalmem(),
+      nodeForSides: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(),
+      docker: execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).trim(),
+      // 1, 5 and 15 minute load averages: other work on the machine skews the times.
+      loadAtStart,
+      loadAtEnd: os.loadavg()
+    },
     sizes,
     results
   }
