@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   if (!options.quick && memory && free < FULL_DISK_BYTES) {
     fs.rmSync(tmp, { recursive: true, force: true })
     throw new Error(
-      `the memory scenario needs ${FULL_DISK_BYTES / 2 ** 30} GiB free in ${os.tmpdir()} (10 GiB of results, its CAR, the IPFS node's and Azurite's copies); there are ${(free / 2 ** 30).toFixed(0)} GiB. Free some space, set TMPDIR, or leave it out with --only.`
+      `the memory scenario needs ${FULL_DISK_BYTES / 2 ** 30} GiB free in ${os.tmpdir()} (10 GiB of results and Azurite's copy of them); there are ${(free / 2 ** 30).toFixed(0)} GiB. Free some space, set TMPDIR, or leave it out with --only.`
     )
   }
   const servers = new Servers(path.join(tmp, 'http'))

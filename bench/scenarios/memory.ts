@@ -26,10 +26,15 @@ function writerScript(bytes: number): string {
 
 /**
  * Peak RSS of the whole step (dist/index.js under GNU time) for a small and a
- * large results folder, published to the IPFS node and as an artifact: the
- * memory must not grow with the data. Compression is off so that the large
- * run is bound by the disk and the servers rather than by zlib; zlib's state
- * is the same few hundred KiB at any level.
+ * large results folder: the container writes it, the action computes its CID
+ * and uploads it as an artifact. The memory must not grow with the data.
+ * Compression is off so that the large run is bound by the disk and Azurite
+ * rather than by zlib, whose state is the same few hundred KiB at any level.
+ *
+ * The IPFS import is left out here: the js-ipfs test node holds a whole
+ * dag/import request in memory (10 GB of RSS at 10 GiB, which this machine
+ * cannot spare). The action streams that request from disk at the node's
+ * pace; the ipfs-publish scenario reports its peak RSS at 1 GiB.
  */
 export const memoryScenario: Scenario = {
   id: 'memory',
@@ -42,7 +47,6 @@ export const memoryScenario: Scenario = {
     fs.mkdirSync(workspace)
     let n = 0
     const step = (bytes: number) => async () => {
-      const ipfs = await context.servers.get('ipfs')
       const artifact = await context.servers.get('artifact')
       const runnerTemp = path.join(root, `temp-${++n}`)
       const sample = await runStep({
@@ -51,7 +55,6 @@ export const memoryScenario: Scenario = {
           image: BUSYBOX_IMAGE,
           pull: 'never',
           run: writerScript(bytes),
-          'ipfs-api': ipfs.COD_IPFS_API!,
           'artifact-name': 'results',
           'compression-level': '0'
         },
@@ -67,7 +70,7 @@ export const memoryScenario: Scenario = {
     const result = await compare(
       {
         id: 'memory',
-        title: `memory: whole step publishing ${large / 2 ** 30} GiB vs ${small / 2 ** 30} GiB of results`,
+        title: `memory: whole step, CID and artifact of ${large / 2 ** 30} GiB vs ${small / 2 ** 30} GiB of results`,
         metric: 'rss',
         target: 1.2,
         rssLimitBytes: RSS_LIMIT_BYTES,
@@ -75,9 +78,8 @@ export const memoryScenario: Scenario = {
         baselineLabel: `${small / 2 ** 30} GiB folder`,
         action: step(large),
         baseline: step(small),
-        // The node's blocks and Azurite's blobs go with their folders: each run starts empty.
+        // Azurite's blobs go with its folder: each run starts empty.
         afterEach: async () => {
-          await context.servers.stop('ipfs')
           await context.servers.stop('artifact')
           for (const entry of fs.readdirSync(root)) {
             if (entry.startsWith('temp-')) fs.rmSync(path.join(root, entry), { recursive: true, force: true })
