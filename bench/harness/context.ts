@@ -27,15 +27,15 @@ export const FULL: Sizes = {
 }
 
 export const QUICK: Sizes = {
-  runs: 3,
+  runs: 2,
   httpFileBytes: 32 * 2 ** 20,
-  s3SmallObjects: 100,
+  s3SmallObjects: 50,
   s3SmallObjectBytes: 4 * 2 ** 10,
   s3LargeObjectBytes: 32 * 2 ** 20,
   ipfsInputBytes: 16 * 2 ** 20,
   folderBytes: 64 * 2 ** 20,
   folderFiles: 50,
-  memoryFolders: [32 * 2 ** 20, 320 * 2 ** 20]
+  memoryFolders: [16 * 2 ** 20, 160 * 2 ** 20]
 }
 
 /** Free space the full mode needs: the memory scenario's 10 GiB of results and Azurite's copy, with room to spare. */
