@@ -96,6 +96,15 @@ describe('inputs', () => {
     expect(read(outcome.results.stdout)).toBe('3\n3\n')
   })
 
+  it('binds a single file as it is (its own inode, no copy) inside a read-only folder', async () => {
+    const outcome = await job({
+      inputs: 'data/numbers.txt:/in',
+      run: 'stat -c %i /in/numbers.txt; touch /in/new 2>/dev/null && echo folder-writable; echo 4 >> /in/numbers.txt 2>/dev/null && echo file-writable; true'
+    })
+    expect(read(outcome.results.stdout)).toBe(`${fs.statSync(path.join(workspace, 'data', 'numbers.txt')).ino}\n`)
+    expect(read(path.join(workspace, 'data', 'numbers.txt'))).toBe('1\n2\n3\n')
+  })
+
   it('refuses a workspace symlink that points outside the workspace', async () => {
     fs.symlinkSync('/etc', path.join(workspace, 'escape'))
     try {

@@ -67,12 +67,12 @@ export function containerConfig(plan: ContainerPlan): ContainerCreateOptions {
     HostConfig: {
       NetworkMode: networkOff ? 'none' : 'bridge',
       Mounts: [
-        ...plan.inputs.map((input) => ({
-          Type: 'bind' as const,
-          Source: input.hostPath,
-          Target: input.mountPath,
-          ReadOnly: true
-        })),
+        // Docker mounts parents first, so a single file's bind lands on the mount point in its read-only folder.
+        ...plan.inputs.flatMap((input) =>
+          [{ hostPath: input.hostPath, mountPath: input.mountPath }, ...(input.file ? [input.file] : [])].map(
+            (mount) => ({ Type: 'bind' as const, Source: mount.hostPath, Target: mount.mountPath, ReadOnly: true })
+          )
+        ),
         ...plan.results.volumes.map((volume) => ({
           Type: 'bind' as const,
           Source: volume.hostPath,

@@ -1,4 +1,5 @@
 import Docker from 'dockerode'
+import { loadSsh2 } from '../bundle/optional-modules.cjs'
 
 /** The label every container we create carries, so the post step can find leftovers. */
 export const RUN_LABEL = 'compute-over-data.run'
@@ -9,6 +10,8 @@ export const RUN_LABEL = 'compute-over-data.run'
  * an old one broke other docker actions when runners moved to Docker 28.
  */
 export async function connectDocker(): Promise<Docker> {
+  // dist/ loads ssh2 on demand (see src/bundle/loaded.cjs): only an ssh:// host needs it.
+  if (/^ssh:/i.test(process.env.DOCKER_HOST ?? '')) await loadSsh2()
   const docker = new Docker()
   try {
     await docker.ping()

@@ -1,7 +1,6 @@
 import type { JobOutcome } from '../job.js'
 import { buildManifest, writeManifest, type Manifest } from '../results/manifest.js'
 import type { Log } from '../storage/types.js'
-import { publishArtifact } from './artifact.js'
 import { IpfsImportError, publishToIpfs, type IpfsPublished } from './ipfs.js'
 
 export interface PublishOutcome {
@@ -46,6 +45,8 @@ export async function publishResults(outcome: JobOutcome, log: Log): Promise<Pub
   if (spec.artifact.name) {
     try {
       const extraFiles = [manifestPath, ...(ipfs?.carPath ? [ipfs.carPath] : [])]
+      // Loaded only when an artifact is uploaded: the client and its Azure SDK are large.
+      const { publishArtifact } = await import('./artifact.js')
       const artifact = await log.group(`Uploading artifact ${spec.artifact.name}`, () =>
         publishArtifact(context, spec.artifact, extraFiles)
       )

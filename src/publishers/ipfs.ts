@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
+import http, { type IncomingMessage } from 'node:http'
+import https from 'node:https'
 import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { CarWriter } from '@ipld/car/writer'
-import { create as createKuboClient, type KuboRPCClient } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
 import type { IpfsPublishSettings } from '../spec/job-spec.js'
 import { buildUnixfsDag, type PutBlock } from './unixfs-dag.js'
@@ -163,19 +165,17 @@ async function importCar(
   log: Log
 ): Promise<void> {
   for (const [, value] of settings.headers) if (value) log.mask(value)
-  const client = createKuboClient({ url: api, headers: Object.fromEntries(settings.headers) })
+  const node = new RpcNode(api, settings.headers)
   const where = `IPFS publish to ${api}`
   const size = (await fs.stat(carPath)).size
   log.info(`IPFS: importing ${size} bytes of CAR into ${api}${settings.pin ? ' and pinning the root' : ''}`)
   const imported = await withRetries(where, log, async () => {
     const roots: string[] = []
-    // One CAR is one file of the multipart body: a list of one stream, streamed from disk.
-    const car = createReadStream(carPath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Uint8Array>
-    for await (const result of client.dag.import([car], { pinRoots: settings.pin })) {
-      if (settings.pin && result.root.pinErrorMsg) {
-        throw new PermanentError(`pinning ${result.root.cid} failed: ${result.root.pinErrorMsg}`)
+    for (const result of await node.importCar(carPath, size, settings.pin)) {
+      if (settings.pin && result.pinErrorMsg) {
+        throw new PermanentError(`pinning ${result.cid} failed: ${result.pinErrorMsg}`)
       }
-      roots.push(result.root.cid.toString())
+      roots.push(result.cid)
     }
     return roots
   })
@@ -184,19 +184,132 @@ async function importCar(
       `${where}: the node reported root(s) ${imported.join(', ') || '(none)'} but the results root is ${root}.`
     )
   }
-  await withRetries(where, log, () => checkHeld(client, root, settings.pin))
+  await withRetries(where, log, () => checkHeld(node, root, settings.pin))
   log.info(`IPFS: the node holds ${root}${settings.pin ? ' and lists it as pinned' : ''}`)
 }
 
-async function checkHeld(client: KuboRPCClient, root: CID, pin: boolean): Promise<void> {
-  const stat = await client.block.stat(root as never)
-  if (!sameCid(stat.cid.toString(), root)) {
-    throw new PermanentError(`the node answered for ${stat.cid} when asked for the results root ${root}.`)
+/** An RPC answer other than 2xx, shaped as kubo-rpc-client's errors are (`response.status`, the node's message). */
+class RpcHttpError extends Error {
+  constructor(
+    message: string,
+    readonly response: { status: number }
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * The three Kubo RPC calls publishing needs, over node:http. kubo-rpc-client
+ * posts with fetch, which read the whole CAR into memory ahead of the socket
+ * (a 10 GiB result held 10 GiB); here the CAR streams at the pace the node
+ * reads it, and publishing never loads the client (ipfs:// inputs do). URLs,
+ * parameters and errors follow the client: the RPC's own path or /api/v0,
+ * and an error carries `response.status` and the node's message.
+ */
+class RpcNode {
+  private readonly base: URL
+
+  constructor(
+    api: string,
+    private readonly headers: Array<[name: string, value: string]>
+  ) {
+    this.base = new URL(api)
+    if (this.base.pathname === '/' || this.base.pathname === '') this.base.pathname = '/api/v0'
+  }
+
+  /** `dag/import` of one CAR file (one multipart file part); the roots it reports. */
+  async importCar(
+    carPath: string,
+    size: number,
+    pinRoots: boolean
+  ): Promise<Array<{ cid: string; pinErrorMsg?: string }>> {
+    const boundary = `----compute-over-data-${randomUUID()}`
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.car"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n'
+    )
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+    async function* body(): AsyncGenerator<Buffer> {
+      yield head
+      yield* createReadStream(carPath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>
+      yield tail
+    }
+    const text = await this.call(
+      'dag/import',
+      { 'pin-roots': String(pinRoots) },
+      {
+        body: body(),
+        headers: {
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(head.length + size + tail.length)
+        }
+      }
+    )
+    const roots: Array<{ cid: string; pinErrorMsg?: string }> = []
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue
+      const root = (JSON.parse(line) as { Root?: { Cid?: { '/': string }; PinErrorMsg?: string } }).Root
+      if (root?.Cid) roots.push({ cid: root.Cid['/'], ...(root.PinErrorMsg ? { pinErrorMsg: root.PinErrorMsg } : {}) })
+    }
+    return roots
+  }
+
+  /** `block/stat`: the CID the node holds the block under. */
+  async blockStat(cid: CID): Promise<string> {
+    return (JSON.parse(await this.call('block/stat', { arg: cid.toString() })) as { Key: string }).Key
+  }
+
+  /** `pin/ls` of one CID: the pins the node lists for it (an error when there is none). */
+  async pinLs(cid: CID): Promise<string[]> {
+    return Object.keys((JSON.parse(await this.call('pin/ls', { arg: cid.toString() })) as { Keys?: object }).Keys ?? {})
+  }
+
+  private async call(
+    command: string,
+    params: Record<string, string>,
+    upload?: { body: AsyncIterable<Buffer>; headers: Record<string, string> }
+  ): Promise<string> {
+    const url = new URL(this.base)
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/${command}`
+    url.search = new URLSearchParams(params).toString()
+    const client = url.protocol === 'https:' ? https : http
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = client.request(url, {
+        method: 'POST',
+        headers: { ...Object.fromEntries(this.headers), ...upload?.headers }
+      })
+      request.on('response', resolve)
+      request.on('error', reject)
+      if (!upload) request.end()
+      // A node that answers early (401, 5xx) ends the upload; its answer is what counts.
+      else pipeline(upload.body, request).catch((error: Error) => request.destroy(error))
+    })
+    let text = ''
+    for await (const chunk of response.setEncoding('utf8')) text += chunk as string
+    const status = response.statusCode ?? 0
+    if (status >= 200 && status < 300) return text
+    let message = text.trim() || `${status} ${response.statusMessage ?? ''}`.trim()
+    if ((response.headers['content-type'] ?? '').startsWith('application/json')) {
+      try {
+        const data = JSON.parse(text) as { Message?: string; message?: string }
+        message = data.Message ?? data.message ?? message
+      } catch {
+        // Not JSON after all: the text is the message.
+      }
+    }
+    throw new RpcHttpError(message, { status })
+  }
+}
+
+async function checkHeld(node: RpcNode, root: CID, pin: boolean): Promise<void> {
+  const held = await node.blockStat(root)
+  if (!sameCid(held, root)) {
+    throw new PermanentError(`the node answered for ${held} when asked for the results root ${root}.`)
   }
   if (!pin) return
-  const pinned: string[] = []
+  let pinned: string[]
   try {
-    for await (const entry of client.pin.ls({ paths: [root as never] })) pinned.push(entry.cid.toString())
+    pinned = await node.pinLs(root)
   } catch (error) {
     if (isRetryable(error)) throw error
     throw new PermanentError(`the results root ${root} is not pinned: ${(error as Error).message}`)

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import { getOctokit } from '@actions/github'
+import { loadUndici } from '../bundle/optional-modules.cjs'
 import type { JobOutcome } from '../job.js'
 import type { JobSpec } from '../spec/job-spec.js'
 import { formatBytes } from '../format.js'
@@ -82,6 +82,10 @@ export async function commentOnPullRequest(
 async function writeComment(body: string, target: Target, settings: CommentSettings, log: CommentLog): Promise<void> {
   // GITHUB_API_URL is read here, not when @actions/github was loaded, so the
   // API of the environment at call time is used (GHES, or a test server).
+  // Loaded only when a comment is written: most runs never need Octokit
+  // (nor undici, which its fetch is, and which dist/ loads on demand).
+  await loadUndici()
+  const { getOctokit } = await import('@actions/github')
   const octokit = getOctokit(settings.token!, { baseUrl: process.env.GITHUB_API_URL || 'https://api.github.com' })
   // One deadline for every request: a slow API must not hold the job.
   const request = { signal: AbortSignal.timeout(API_TIMEOUT_MS) }

@@ -1,7 +1,10 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
+import { once } from 'node:events'
+import { finished } from 'node:stream/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { InputSource } from '../spec/job-spec.js'
@@ -19,6 +22,8 @@ const BACKOFF_MAX_MS = 5_000
 /** A connection that sends nothing for this long is treated like a reset. */
 const IDLE_TIMEOUT_MS = 60_000
 const FALLBACK_NAME = 'download'
+/** How much of the body may wait for the disk while the next chunks are read. */
+const WRITE_BUFFER_BYTES = 4 * 2 ** 20
 
 /**
  * Downloads one URL to one file in the staging folder, as Bacalhau's URL
@@ -159,17 +164,32 @@ async function downloadWithRetries(url: URL, file: fs.FileHandle, context: Conte
             `Downloading ${secrets.redactUrl(finalUrl)} as ${filename}${expectedTotal !== undefined ? ` (${formatBytes(expectedTotal)})` : ''}`
           )
         }
-        for await (const chunk of response as AsyncIterable<Buffer>) {
-          if (maxBytes !== undefined && bytes + chunk.length > maxBytes) {
-            response.destroy()
-            throw fail(`it is over the ${formatBytes(maxBytes)} limit for one input.`)
+        // Chunks are queued to the file while the next ones arrive; the
+        // stream is always flushed before this attempt ends, so `bytes` (and
+        // so a resume offset) names only bytes that are really on disk.
+        // On the descriptor, not the FileHandle: a FileHandle's stream closes the handle when it ends.
+        const out = createWriteStream('', {
+          fd: file.fd,
+          start: bytes,
+          autoClose: false,
+          emitClose: false,
+          highWaterMark: WRITE_BUFFER_BYTES
+        })
+        const flushed = finished(out)
+        try {
+          for await (const chunk of response as AsyncIterable<Buffer>) {
+            if (maxBytes !== undefined && bytes + chunk.length > maxBytes) {
+              response.destroy()
+              throw fail(`it is over the ${formatBytes(maxBytes)} limit for one input.`)
+            }
+            hash.update(chunk)
+            bytes += chunk.length
+            progress.add(chunk.length)
+            if (!out.write(chunk)) await Promise.race([once(out, 'drain'), flushed])
           }
-          // Written before hashing and counting, so a resume offset always
-          // names bytes that are really on disk.
-          await file.write(chunk, 0, chunk.length, bytes)
-          hash.update(chunk)
-          bytes += chunk.length
-          progress.add(chunk.length)
+        } finally {
+          out.end()
+          await flushed
         }
         if (expectedTotal !== undefined && bytes !== expectedTotal) {
           throw new Retryable(`the connection closed after ${bytes} of ${expectedTotal} bytes`)

@@ -3,9 +3,6 @@ import path from 'node:path'
 import type { InputSource, InputSpec } from '../spec/job-spec.js'
 import type { Log, SourceSettings, StagedInput, StagedSource, Stager } from './types.js'
 import { formatBytes } from '../format.js'
-import { stageHttp } from './http.js'
-import { stageIpfs } from './ipfs.js'
-import { stageS3 } from './s3.js'
 import { stageWorkspace } from './workspace.js'
 
 export type { Log, SourceSettings, StagedInput } from './types.js'
@@ -21,13 +18,17 @@ export interface StagingPlan {
 
 type Stagers = { [K in InputSource['scheme']]: Stager<Extract<InputSource, { scheme: K }>> }
 
-/** One line per scheme: a new source is one module plus one entry here. */
+/**
+ * One line per scheme: a new source is one module plus one entry here. The
+ * remote sources are loaded when an input needs them, so a job with only
+ * workspace inputs never loads the IPFS, S3 or HTTP clients.
+ */
 function stagers(workspace: string): Stagers {
   return {
     workspace: (request) => stageWorkspace(request, workspace),
-    ipfs: stageIpfs,
-    http: stageHttp,
-    s3: stageS3
+    ipfs: async (request) => (await import('./ipfs.js')).stageIpfs(request),
+    http: async (request) => (await import('./http.js')).stageHttp(request),
+    s3: async (request) => (await import('./s3.js')).stageS3(request)
   }
 }
 
@@ -61,22 +62,26 @@ export async function stageInputs(plan: StagingPlan): Promise<StagedInput[]> {
 
 /**
  * Bacalhau's rule: a folder is mounted at the target; a file inside it, at
- * TARGET/<filename>, unless the target names a file. A file inside the target
- * is bound through a folder of its own (a hard link, so no copy), so that the
- * target folder itself is read-only too, not a writable folder that Docker
- * made in the container for the file's mount point.
+ * TARGET/<filename>, unless the target names a file. For a file inside the
+ * target, the target is a folder of our own holding an empty mount point, so
+ * that it is read-only too (not a writable folder that Docker would make in
+ * the container), and the file is bound over that point. Nothing is linked or
+ * copied, so a workspace on another filesystem than RUNNER_TEMP costs nothing.
  */
 async function mountFor(
   spec: InputSpec,
   source: StagedSource,
   stagingDir: string
-): Promise<{ hostPath: string; mountPath: string }> {
+): Promise<Pick<StagedInput, 'hostPath' | 'mountPath' | 'file'>> {
   const stats = await fs.stat(source.hostPath)
   if (stats.isDirectory() || spec.targetIsFile) return { hostPath: source.hostPath, mountPath: spec.target }
   const folder = path.join(stagingDir, '.mount')
   await fs.mkdir(folder)
-  const linked = path.join(folder, path.basename(source.hostPath))
-  // A workspace on another filesystem than RUNNER_TEMP cannot be hard-linked: copy it then.
-  await fs.link(source.hostPath, linked).catch(() => fs.copyFile(source.hostPath, linked))
-  return { hostPath: folder, mountPath: spec.target }
+  const name = path.basename(source.hostPath)
+  await fs.writeFile(path.join(folder, name), '', { mode: 0o444 })
+  return {
+    hostPath: folder,
+    mountPath: spec.target,
+    file: { hostPath: source.hostPath, mountPath: path.posix.join(spec.target, name) }
+  }
 }

@@ -6,7 +6,6 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { CarBlockIterator } from '@ipld/car/iterator'
 import * as dagPb from '@ipld/dag-pb'
-import { FsBlockstore } from 'blockstore-fs'
 import { exporter, walkPath, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import { create as createKuboClient } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
@@ -25,14 +24,21 @@ const HASHERS = new Map<number, (bytes: Uint8Array) => Promise<Uint8Array> | Uin
   [identity.code, (bytes) => identity.digest(bytes).digest]
 ])
 const PROGRESS_EVERY_BYTES = 64 * 1024 * 1024
+/** How much of a file being unpacked may wait for the disk. */
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024
+/** Blocks received but not yet on disk: past this, the CAR waits for the disk. */
+const UNWRITTEN_LIMIT_BYTES = 32 * 1024 * 1024
 const PROGRESS_EVERY_MS = 10_000
 
 /**
  * Stages `ipfs://CID[/path]` as files on the runner. The DAG arrives as a CAR
  * (from the Kubo RPC API's `dag/export` when `ipfs-api` is set, else from a
  * trustless gateway) and every block is hashed against its CID before it is
- * kept; the blocks wait in an on-disk store, since inputs may be far larger
- * than memory, and only a complete, verified DAG is unpacked.
+ * kept; the blocks go to an on-disk store, since inputs may be far larger
+ * than memory. Files are unpacked from verified blocks while the CAR still
+ * arrives (a block not yet received is waited for), and the staging only
+ * succeeds once the whole DAG is proved complete: on any failure everything
+ * unpacked is deleted, so no container ever sees part of an input.
  */
 export const stageIpfs: Stager<IpfsSource> = async (request) => {
   const { source, stagingDir, settings, log } = request
@@ -61,9 +67,16 @@ export const stageIpfs: Stager<IpfsSource> = async (request) => {
   const store = new VerifiedStore(path.join(stagingDir, `.blocks-${randomUUID()}`), label, settings.maxInputBytes, log)
   store.onProgress = () => watchdog.touch()
   await store.open()
-  let hostPath: string | undefined
+  const name = segments.at(-1) ?? root.toString()
+  const hostPath = path.join(stagingDir, name)
+  // Unpacking runs beside the transfer; whatever fails, it has stopped before anything is deleted.
+  let unpacking: Promise<number> | undefined
   try {
     let target: CID
+    const unpackWhileReceiving = (at: CID): void => {
+      unpacking = unpack(at, hostPath, store, signal)
+      unpacking.catch(() => {})
+    }
     if (settings.ipfsApi) {
       const api = settings.ipfsApi
       const client = createKuboClient({ url: api, headers: Object.fromEntries(settings.ipfsApiHeaders ?? []) })
@@ -79,7 +92,9 @@ export const stageIpfs: Stager<IpfsSource> = async (request) => {
       }
       target = await resolve(root, segments, store, fail)
       store.fetchMissing = undefined
-      await store.ingestCar(client.dag.export(target as never, { signal }), `${api} dag/export`)
+      const ingesting = store.ingestCar(client.dag.export(target as never, { signal }), `${api} dag/export`)
+      unpackWhileReceiving(target)
+      await ingesting
     } else {
       const gateway = settings.ipfsGateway.replace(/\/+$/, '')
       const url = `${gateway}/ipfs/${root}${segments.map((s) => `/${encodeURIComponent(s)}`).join('')}?format=car${segments.length ? '&dag-scope=all' : ''}`
@@ -98,14 +113,19 @@ export const stageIpfs: Stager<IpfsSource> = async (request) => {
             : `the gateway ${gateway} answered HTTP ${response.status}${body ? `: ${body}` : ''}.`
         throw fail(problem)
       }
-      await store.ingestCar(response.body as AsyncIterable<Uint8Array>, gateway)
-      target = await resolve(root, segments, store, fail)
+      const ingesting = store.ingestCar(response.body as AsyncIterable<Uint8Array>, gateway)
+      ingesting.catch(() => {})
+      // The path's blocks come first in the CAR, so the walk usually waits only for them.
+      const resolving = resolve(root, segments, store, fail)
+      resolving.then(unpackWhileReceiving, () => {})
+      await ingesting
+      target = await resolving
     }
+    // Everything has arrived: only the disk paces the rest of the unpacking, so the stall watch ends here.
+    watchdog.stop()
     store.checkComplete(target)
     log.info(`Verified ${store.blocks} blocks (${store.bytesReceived} bytes); unpacking`)
-    const name = segments.at(-1) ?? root.toString()
-    hostPath = path.join(stagingDir, name)
-    const unpacked = await unpack(target, hostPath, store, signal)
+    const unpacked = await unpacking!
     return {
       hostPath,
       identity: { scheme: 'ipfs', cid: source.cid, subpath: segments.join('/'), resolvedCid: target.toString() },
@@ -113,12 +133,15 @@ export const stageIpfs: Stager<IpfsSource> = async (request) => {
     }
   } catch (error) {
     // Nothing half-unpacked may reach a container.
-    if (hostPath) await fs.rm(hostPath, { recursive: true, force: true })
+    store.finish(error)
+    await unpacking?.catch(() => {})
+    await fs.rm(hostPath, { recursive: true, force: true })
     if (watchdog.stalled) throw fail(watchdog.stalled.message, error)
     if (error instanceof Error && error.message.startsWith(`Input '${label}'`)) throw error
     throw fail(describe(error), error)
   } finally {
     watchdog.stop()
+    await store.close()
     await fs.rm(store.dir, { recursive: true, force: true })
   }
 }
@@ -130,6 +153,7 @@ export const stallPolicy = { ms: 120_000 }
 class Watchdog {
   private readonly controller = new AbortController()
   private timer: NodeJS.Timeout | undefined
+  private stopped = false
 
   constructor(
     private readonly ms: number,
@@ -148,12 +172,13 @@ class Watchdog {
   }
 
   touch(): void {
-    if (this.controller.signal.aborted) return
+    if (this.stopped || this.controller.signal.aborted) return
     clearTimeout(this.timer)
     this.timer = setTimeout(() => this.controller.abort(this.stallError()), this.ms)
   }
 
   stop(): void {
+    this.stopped = true
     clearTimeout(this.timer)
   }
 }
@@ -187,15 +212,25 @@ async function resolve(
 class MissingBlockError extends Error {}
 
 /**
- * An on-disk block store that accepts only blocks whose bytes hash to their
- * CID, counts the bytes it is sent against the input limit, and remembers
- * each dag-pb block's links so that a DAG can be proved complete before any
- * file is written.
+ * A block store that accepts only blocks whose bytes hash to their CID,
+ * counts the bytes it is sent against the input limit, and remembers each
+ * dag-pb block's links so that a DAG can be proved complete. Blocks are
+ * appended to one file (a block per file cost an open, a rename and a GC'd
+ * read stream each) and read back by offset; a reader asking for a block that
+ * has not arrived yet waits for it until the CAR ends.
  */
 class VerifiedStore {
-  private readonly fsStore: FsBlockstore
+  private file?: fs.FileHandle
+  private appended = 0
+  private readonly offsets = new Map<string, { offset: number; length: number }>()
+  /** Blocks whose write to the file has not finished: read from memory meanwhile. */
+  private readonly unwritten = new Map<string, Uint8Array>()
+  private unwrittenBytes = 0
+  private writes = Promise.resolve()
   private readonly links = new Map<string, string[]>()
-  private readonly held = new Set<string>()
+  private readonly waiting = new Map<string, Array<{ resolve: () => void; reject: (error: Error) => void }>>()
+  private ingesting = false
+  private ended?: Error
   blocks = 0
   bytesReceived = 0
   private nextReportBytes = PROGRESS_EVERY_BYTES
@@ -209,12 +244,17 @@ class VerifiedStore {
     private readonly label: string,
     private readonly maxBytes: number | undefined,
     private readonly log: Log
-  ) {
-    this.fsStore = new FsBlockstore(dir)
-  }
+  ) {}
 
   async open(): Promise<void> {
-    await this.fsStore.open()
+    await fs.mkdir(this.dir)
+    this.file = await fs.open(path.join(this.dir, 'blocks'), 'w+')
+  }
+
+  async close(): Promise<void> {
+    await this.writes.catch(() => {})
+    await this.file?.close()
+    this.file = undefined
   }
 
   private count(bytes: number): void {
@@ -234,8 +274,20 @@ class VerifiedStore {
     }
   }
 
-  /** Streams a CAR in, block by block; nothing unverified is ever written. */
+  /** Streams a CAR in, block by block; nothing unverified is ever kept. Readers wait for it to end. */
   async ingestCar(car: AsyncIterable<Uint8Array>, from: string): Promise<void> {
+    this.ingesting = true
+    try {
+      await this.readCar(car, from)
+      await this.writes
+      this.finish()
+    } catch (error) {
+      this.finish(error)
+      throw error
+    }
+  }
+
+  private async readCar(car: AsyncIterable<Uint8Array>, from: string): Promise<void> {
     const counted = async function* (this: VerifiedStore) {
       for await (const chunk of car) {
         this.count(chunk.byteLength)
@@ -257,6 +309,17 @@ class VerifiedStore {
     }
   }
 
+  /** No more blocks will come: readers still waiting fail (with `error`, or as missing). */
+  finish(error?: unknown): void {
+    this.ingesting = false
+    this.ended ??= error instanceof Error ? error : undefined
+    for (const [key, waiters] of this.waiting) {
+      const failure = this.ended ?? new MissingBlockError(`block ${CID.parse(key)} is missing from what was received.`)
+      for (const waiter of waiters) waiter.reject(failure)
+    }
+    this.waiting.clear()
+  }
+
   private error(problem: string, cause?: unknown): Error {
     return new Error(`Input '${this.label}': ${problem}`, { cause })
   }
@@ -273,7 +336,7 @@ class VerifiedStore {
       throw this.error(`block ${cid} does not match its CID (its bytes hash to something else); the data was refused.`)
     }
     const key = keyOf(cid)
-    if (this.held.has(key)) return
+    if (this.offsets.has(key)) return
     if (cid.code === DAG_PB) {
       let node: dagPb.PBNode
       try {
@@ -286,28 +349,64 @@ class VerifiedStore {
         node.Links.map((link) => keyOf(CID.decode(link.Hash.bytes)))
       )
     }
-    await this.fsStore.put(cid as never, bytes)
-    this.held.add(key)
+    const offset = this.appended
+    this.appended += bytes.byteLength
+    this.offsets.set(key, { offset, length: bytes.byteLength })
+    this.unwritten.set(key, bytes)
+    this.unwrittenBytes += bytes.byteLength
+    const file = this.file!
+    // Writes at distinct offsets may run side by side; the CAR waits only when too much is unwritten.
+    const written = file.write(bytes, 0, bytes.byteLength, offset).then(() => {
+      this.unwritten.delete(key)
+      this.unwrittenBytes -= bytes.byteLength
+    })
+    this.writes = Promise.all([this.writes, written]).then(() => {})
+    this.writes.catch(() => {})
     this.blocks++
+    for (const waiter of this.waiting.get(key) ?? []) waiter.resolve()
+    this.waiting.delete(key)
+    if (this.unwrittenBytes > UNWRITTEN_LIMIT_BYTES) await written
   }
 
-  /** The exporter's view: a missing block is fetched (and verified) or refused. */
+  /** The exporter's view: a block not here yet is waited for, fetched (and verified), or refused. */
   async *get(cid: { bytes: Uint8Array }): AsyncGenerator<Uint8Array> {
     const parsed = CID.decode(cid.bytes)
     if (parsed.multihash.code === IDENTITY) {
       yield parsed.multihash.digest
       return
     }
-    if (!this.held.has(keyOf(parsed))) {
-      if (!this.fetchMissing) throw new MissingBlockError(`block ${parsed} is missing from what was received.`)
-      const bytes = await this.fetchMissing(parsed)
-      this.count(bytes.byteLength)
-      await this.putVerified(parsed, bytes)
+    const key = keyOf(parsed)
+    if (!this.offsets.has(key)) {
+      if (this.ingesting) {
+        await new Promise<void>((resolve, reject) => {
+          const waiters = this.waiting.get(key) ?? []
+          waiters.push({ resolve, reject })
+          this.waiting.set(key, waiters)
+        })
+      } else if (this.fetchMissing && !this.ended) {
+        const bytes = await this.fetchMissing(parsed)
+        this.count(bytes.byteLength)
+        await this.putVerified(parsed, bytes)
+      } else {
+        throw this.ended ?? new MissingBlockError(`block ${parsed} is missing from what was received.`)
+      }
     }
-    yield* this.fsStore.get(parsed as never)
+    const held = this.unwritten.get(key)
+    if (held) {
+      yield held
+      return
+    }
+    const { offset, length } = this.offsets.get(key)!
+    const buffer = Buffer.allocUnsafe(length)
+    for (let read = 0; read < length;) {
+      const { bytesRead } = await this.file!.read(buffer, read, length - read, offset + read)
+      if (bytesRead === 0) throw new Error(`the block store ended early reading block ${parsed}`)
+      read += bytesRead
+    }
+    yield buffer
   }
 
-  /** Every block reachable from `root` must be here before one byte is unpacked. */
+  /** Every block reachable from `root` must be here before the input is staged. */
   checkComplete(root: CID): void {
     const pending = [keyOf(root)]
     const visited = new Set<string>()
@@ -317,7 +416,7 @@ class VerifiedStore {
       visited.add(key)
       const cid = CID.parse(key)
       if (cid.multihash.code === IDENTITY) continue
-      if (!this.held.has(key)) {
+      if (!this.offsets.has(key)) {
         throw this.error(`block ${cid} of ${root} was not received; refusing an incomplete DAG.`)
       }
       pending.push(...(this.links.get(key) ?? []))
@@ -389,7 +488,8 @@ async function unpack(cid: CID, dest: string, store: VerifiedStore, signal?: Abo
         yield chunk
       }
     })()
-    await pipeline(Readable.from(counted), createWriteStream(dest, { flags: 'wx' }))
+    // A deep write queue, so the next blocks are read while earlier ones are written.
+    await pipeline(Readable.from(counted), createWriteStream(dest, { flags: 'wx', highWaterMark: WRITE_BUFFER_BYTES }))
     if (entry.type === 'file' && entry.unixfs.mode !== undefined) await fs.chmod(dest, entry.unixfs.mode & 0o777)
     return written
   }

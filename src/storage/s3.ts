@@ -22,6 +22,8 @@ type S3Request = StageRequest<S3Source>
 /** Enough to fill a runner's link with small objects without opening hundreds of sockets. */
 const CONCURRENCY = 16
 const DEFAULT_REGION = 'us-east-1'
+/** How much of an object may wait for the disk while the next chunks are read. */
+const WRITE_BUFFER_BYTES = 4 * 2 ** 20
 
 /** A problem already worded for the user; explain() only prefixes the input. */
 class Problem extends Error {}
@@ -351,7 +353,8 @@ async function downloadObject(
       callback(null, chunk)
     }
   })
-  await pipeline(body, count, createWriteStream(file), { signal })
+  // A deep write queue: with the default 16 KiB every chunk waited for its write before the next was read.
+  await pipeline(body, count, createWriteStream(file, { highWaterMark: WRITE_BUFFER_BYTES }), { signal })
   if (bytes !== object.size) {
     throw new Problem(
       `"${object.key}" was ${bytes} bytes, not the ${object.size} listed; it changed while being staged. Run again.`

@@ -50,4 +50,10 @@ export interface StagedInput extends StagedSource {
   spec: InputSpec
   /** Absolute path in the container where `hostPath` is bound read-only. */
   mountPath: string
+  /**
+   * For a single file inside its target: `hostPath` is then a folder holding
+   * only an empty mount point, and the file itself is bound over that point,
+   * read-only too.
+   */
+  file?: { hostPath: string; mountPath: string }
 }
