@@ -184,6 +184,8 @@ async function downloadWithRetries(url, file, context) {
                     highWaterMark: WRITE_BUFFER_BYTES
                 });
                 const flushed = (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_6__.finished)(out);
+                // A write error (a full disk) may come while no one awaits `flushed`; it is rethrown below.
+                flushed.catch(() => { });
                 try {
                     for await (const chunk of response) {
                         if (maxBytes !== undefined && bytes + chunk.length > maxBytes) {

@@ -176,6 +176,8 @@ async function downloadWithRetries(url: URL, file: fs.FileHandle, context: Conte
           highWaterMark: WRITE_BUFFER_BYTES
         })
         const flushed = finished(out)
+        // A write error (a full disk) may come while no one awaits `flushed`; it is rethrown below.
+        flushed.catch(() => {})
         try {
           for await (const chunk of response as AsyncIterable<Buffer>) {
             if (maxBytes !== undefined && bytes + chunk.length > maxBytes) {
