@@ -5,30 +5,22 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { create as createKubo } from 'kubo-rpc-client'
 import yauzl from 'yauzl'
 import { runAction } from '../../script/run-action.mjs'
 import { backendIds, runtimeToken, type RecordedArtifact } from '../servers/artifact.js'
 import { BUSYBOX_IMAGE } from '../servers/images.js'
+import { seedingS3Client, serverEnv, testS3 } from '../helpers/test-servers.js'
 
 /**
  * The whole product through dist/index.js, as the runner runs it: inputs from
  * IPFS, HTTP, S3 and the workspace at once, the container hashing them, and
  * the results published to the IPFS node and as an artifact.
  */
-const env = (name: string): string => {
-  const value = process.env[name]
-  if (!value) throw new Error(`${name} is not set: these tests need every test server (run npm test).`)
-  return value
-}
-const ipfsApi = env('COD_IPFS_API')
-const resultsUrl = env('COD_RESULTS_URL')
-const s3 = {
-  endpoint: env('COD_S3_ENDPOINT'),
-  accessKey: env('COD_S3_ACCESS_KEY'),
-  secretKey: env('COD_S3_SECRET_KEY')
-}
+const ipfsApi = serverEnv('COD_IPFS_API')
+const resultsUrl = serverEnv('COD_RESULTS_URL')
+const s3 = testS3()
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex')
 const originals = {
@@ -61,13 +53,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   httpUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/files/get?id=1`
 
-  const client = new S3Client({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED'
-  })
+  const client = seedingS3Client(s3)
   await client.send(new CreateBucketCommand({ Bucket: bucket }))
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'set/a.txt', Body: originals.s3a }))
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'set/sub/b.txt', Body: originals.s3b }))

@@ -8,16 +8,11 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { create as createKubo } from 'kubo-rpc-client'
 import { ARM64_IMAGE } from '../servers/images.js'
 import { expectNoOutputs, expectNothingLeft, expectOneClearError, hostileSandbox, type StepRun } from './harness.js'
-
-const env = (name: string): string => {
-  const value = process.env[name]
-  if (!value) throw new Error(`${name} is not set: the hostile suite needs every test server (run npm test).`)
-  return value
-}
+import { seedingS3Client, serverEnv, testS3 } from '../helpers/test-servers.js'
 
 /** Where the real servers are, known once beforeAll has seeded them. */
 interface Servers {
@@ -538,7 +533,7 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve))
 
-  const ipfsApi = env('COD_IPFS_API')
+  const ipfsApi = serverEnv('COD_IPFS_API')
   let dirCid = ''
   for await (const entry of createKubo({ url: ipfsApi }).addAll(
     [{ path: '/dir' }, { path: '/dir/a.txt', content: new TextEncoder().encode('a\n') }],
@@ -547,19 +542,8 @@ beforeAll(async () => {
     if (entry.path === 'dir') dirCid = entry.cid.toString()
   }
 
-  const s3 = {
-    endpoint: env('COD_S3_ENDPOINT'),
-    bucket: `cod-hostile-${process.pid}`,
-    accessKey: env('COD_S3_ACCESS_KEY'),
-    secretKey: env('COD_S3_SECRET_KEY')
-  }
-  const client = new S3Client({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED'
-  })
+  const s3 = { ...testS3(), bucket: `cod-hostile-${process.pid}` }
+  const client = seedingS3Client(s3)
   await client.send(new CreateBucketCommand({ Bucket: s3.bucket }))
   for (const key of ['data/a.csv', 'data/b.csv']) {
     await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: 'x,y\n' }))
@@ -569,7 +553,7 @@ beforeAll(async () => {
   servers = {
     http: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`,
     ipfsApi,
-    ipfsGateway: env('COD_IPFS_GATEWAY'),
+    ipfsGateway: serverEnv('COD_IPFS_GATEWAY'),
     dirCid,
     s3
   }

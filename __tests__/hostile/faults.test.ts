@@ -23,7 +23,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import Docker from 'dockerode'
 import { create as createKubo } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
@@ -41,18 +41,10 @@ import {
   leftovers,
   newRunId
 } from './harness.js'
+import { seedingS3Client, serverEnv, testS3 } from '../helpers/test-servers.js'
 
-const env = (name: string): string => {
-  const value = process.env[name]
-  if (!value) throw new Error(`${name} is not set: the hostile suite needs every test server (run npm test).`)
-  return value
-}
-const ipfsApi = env('COD_IPFS_API')
-const s3 = {
-  endpoint: env('COD_S3_ENDPOINT'),
-  accessKey: env('COD_S3_ACCESS_KEY'),
-  secretKey: env('COD_S3_SECRET_KEY')
-}
+const ipfsApi = serverEnv('COD_IPFS_API')
+const s3 = testS3()
 const s3Env = { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey }
 const docker = new Docker()
 const sandbox = hostileSandbox('faults')
@@ -282,7 +274,7 @@ describe('faults', () => {
       const nobodyHas = CID.create(1, raw.code, await sha256Hasher.digest(randomBytes(32))).toString()
       for (const [from, settings] of [
         [`the IPFS node at ${ipfsApi}`, { ipfsApi, ipfsGateway: 'http://127.0.0.1:9' }],
-        [`the gateway ${env('COD_IPFS_GATEWAY')}`, { ipfsGateway: env('COD_IPFS_GATEWAY') }]
+        [`the gateway ${serverEnv('COD_IPFS_GATEWAY')}`, { ipfsGateway: serverEnv('COD_IPFS_GATEWAY') }]
       ] as const) {
         const stagingDir = fs.mkdtempSync(path.join(sandbox.root, 'stall-'))
         const staged = stageIpfs({
@@ -347,13 +339,7 @@ describe('faults', () => {
 
   it('survives S3 answering 503 for a while: the SDK retries and the objects arrive whole', async () => {
     const bucket = `cod-hostile-faults-${process.pid}`
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED'
-    })
+    const client = seedingS3Client(s3)
     await client.send(new CreateBucketCommand({ Bucket: bucket }))
     const objects = { 'set/a.bin': randomBytes(200_000), 'set/b.bin': randomBytes(300_000) }
     for (const [key, body] of Object.entries(objects)) {

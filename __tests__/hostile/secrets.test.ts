@@ -11,22 +11,14 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { create as createKubo } from 'kubo-rpc-client'
 import { startGitHubApi } from '../helpers/github-api.js'
 import { artifactEntries, artifactEnv, hostileSandbox, type StepRun } from './harness.js'
+import { seedingS3Client, serverEnv, testS3 } from '../helpers/test-servers.js'
 
-const env = (name: string): string => {
-  const value = process.env[name]
-  if (!value) throw new Error(`${name} is not set: the hostile suite needs every test server (run npm test).`)
-  return value
-}
-const s3 = {
-  endpoint: env('COD_S3_ENDPOINT'),
-  accessKey: env('COD_S3_ACCESS_KEY'),
-  secretKey: env('COD_S3_SECRET_KEY')
-}
-const ipfsApi = env('COD_IPFS_API')
+const s3 = testS3()
+const ipfsApi = serverEnv('COD_IPFS_API')
 const secret = (kind: string) => `${kind}-${randomBytes(12).toString('hex')}`
 const secrets = {
   envValue: secret('env'),
@@ -58,13 +50,7 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `127.0.0.1:${(server.address() as AddressInfo).port}`
-  const client = new S3Client({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED'
-  })
+  const client = seedingS3Client(s3)
   await client.send(new CreateBucketCommand({ Bucket: bucket }))
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/x.csv', Body: 'x\n' }))
   client.destroy()

@@ -2,20 +2,20 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import type { InputSource } from '../../src/spec/job-spec.js'
 import { downloadS3, listS3, stageS3 } from '../../src/storage/s3.js'
 import type { SourceSettings } from '../../src/storage/types.js'
 import { collectingLog } from '../helpers/log.js'
+import { seedingS3Client, testS3 } from '../helpers/test-servers.js'
 
 // Against radosgw (script/setup-radosgw.sh), which checks SigV4 signatures:
 // credentials reach the stager only through the SDK's default chain, as on a
 // runner, so the tests set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
 type S3Source = Extract<InputSource, { scheme: 's3' }>
 
-const endpoint = process.env.COD_S3_ENDPOINT!
-const accessKey = process.env.COD_S3_ACCESS_KEY!
-const secretKey = process.env.COD_S3_SECRET_KEY!
+const s3 = testS3()
+const { endpoint, accessKey, secretKey } = s3
 const settings: SourceSettings = {
   ipfsGateway: 'https://trustless-gateway.invalid',
   s3Endpoint: endpoint,
@@ -29,14 +29,7 @@ const MANY = `cod-many-${run}`
 const VERSIONED = `cod-versions-${run}`
 const MANY_KEYS = 1_050
 
-const seeder = new S3Client({
-  endpoint,
-  region: 'us-east-1',
-  forcePathStyle: true,
-  credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
-  // radosgw answers 411 to the SDK's default streamed checksums.
-  requestChecksumCalculation: 'WHEN_REQUIRED'
-})
+const seeder = seedingS3Client(s3)
 
 const put = async (
   bucket: string,

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
+import { seedingS3Client } from '../../__tests__/helpers/test-servers.js'
 import type { Context, Scenario } from '../harness/context.js'
 import { filesUnder, writeRandomFile } from '../harness/data.js'
 import { compare, type ComparisonResult } from '../harness/measure.js'
@@ -23,12 +24,10 @@ export const s3Scenario: Scenario = {
     const env = await context.servers.get('s3')
     const credentials = { AWS_ACCESS_KEY_ID: env.COD_S3_ACCESS_KEY!, AWS_SECRET_ACCESS_KEY: env.COD_S3_SECRET_KEY! }
     const endpoint = env.COD_S3_ENDPOINT!
-    const client = new S3Client({
+    const client = seedingS3Client({
       endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: credentials.AWS_ACCESS_KEY_ID, secretAccessKey: credentials.AWS_SECRET_ACCESS_KEY },
-      requestChecksumCalculation: 'WHEN_REQUIRED'
+      accessKey: credentials.AWS_ACCESS_KEY_ID,
+      secretKey: credentials.AWS_SECRET_ACCESS_KEY
     })
     const bucket = `cod-bench-${randomBytes(3).toString('hex')}`
     await client.send(new CreateBucketCommand({ Bucket: bucket }))
