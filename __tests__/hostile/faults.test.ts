@@ -411,6 +411,40 @@ describe('faults', () => {
     }
   })
 
+  it('reports a container that someone else removed mid-run, and keeps what it wrote, marked partial', async () => {
+    const githubRunId = newRunId()
+    const removal = (async () => {
+      for (let tries = 0; tries < 300; tries++) {
+        const [running] = await docker.listContainers({
+          filters: { label: [`compute-over-data.github-run=${githubRunId}`], status: ['running'] }
+        })
+        if (running) {
+          // Give the container time to write before it goes, as a `docker rm -f` from another step would.
+          await new Promise((resolve) => setTimeout(resolve, 1000))
+          await docker.getContainer(running.Id).remove({ force: true })
+          return true
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      return false
+    })()
+    const run = await sandbox.step({
+      githubRunId,
+      inputs: { 'results-dir': 'results-removed', run: 'echo partial > /outputs/p.txt; echo started; sleep 600' }
+    })
+    expect(await removal).toBe(true)
+    expectOneClearError(
+      run,
+      /^The container was killed from outside this action \(exit code 137\), by docker kill, docker rm -f or the like from another process on the runner; its partial results are in /
+    )
+    expect(run.outputs).toMatchObject({ 'exit-code': '137', partial: 'true' })
+    const results = path.join(sandbox.workspace, 'results-removed')
+    expect(fs.readFileSync(path.join(results, 'outputs', 'p.txt'), 'utf8')).toBe('partial\n')
+    expect(fs.readFileSync(path.join(results, 'stdout'), 'utf8')).toBe('started\n')
+    expect(fs.readFileSync(path.join(results, 'exitCode'), 'utf8')).toBe('137')
+    expectNothingLeft(run, { afterMain: false })
+  })
+
   it('survives two runs at once in one job: two containers, two results folders, no clash', async () => {
     const githubRunId = newRunId()
     const runnerTemp = fs.mkdtempSync(path.join(sandbox.root, 'shared-temp-'))

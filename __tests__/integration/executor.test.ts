@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import Docker from 'dockerode'
-import { watchOomEvents } from '../../src/executor/container.js'
+import { watchContainerEvents } from '../../src/executor/container.js'
 import { ARM64_IMAGE, BUSYBOX_IMAGE } from '../servers/images.js'
 import { jobSandbox, readText as read } from '../helpers/job.js'
 
@@ -142,11 +142,12 @@ describe('limits', () => {
       HostConfig: { Memory: 16 * 2 ** 20, MemorySwap: 16 * 2 ** 20, NetworkMode: 'none' }
     })
     try {
-      const events = await watchOomEvents(docker, container.id)
+      const events = await watchContainerEvents(docker, container.id)
       try {
         await container.start()
         await container.wait()
-        expect(await events.seen(5000)).toBe(true)
+        await events.settle(5000)
+        expect(events).toMatchObject({ oom: true, killed: false })
       } finally {
         events.stop()
       }
@@ -155,18 +156,41 @@ describe('limits', () => {
     }
   })
 
-  it('sees no oom event for a container that just exits', async () => {
+  it('sees the kill event of a docker kill from outside', async () => {
+    const container = await docker.createContainer({
+      Image: BUSYBOX_IMAGE,
+      Cmd: ['sleep', '60'],
+      HostConfig: { NetworkMode: 'none' }
+    })
+    try {
+      const events = await watchContainerEvents(docker, container.id)
+      try {
+        await container.start()
+        await container.kill()
+        await container.wait()
+        await events.settle(5000)
+        expect(events).toMatchObject({ oom: false, killed: true })
+      } finally {
+        events.stop()
+      }
+    } finally {
+      await container.remove({ force: true })
+    }
+  })
+
+  it('sees no oom or kill event for a container that just exits', async () => {
     const container = await docker.createContainer({
       Image: BUSYBOX_IMAGE,
       Cmd: ['true'],
       HostConfig: { NetworkMode: 'none' }
     })
     try {
-      const events = await watchOomEvents(docker, container.id)
+      const events = await watchContainerEvents(docker, container.id)
       try {
         await container.start()
         await container.wait()
-        expect(await events.seen(500)).toBe(false)
+        await events.settle(500)
+        expect(events).toMatchObject({ oom: false, killed: false })
       } finally {
         events.stop()
       }

@@ -162,7 +162,7 @@ describe('on-pr', () => {
     expect(body).not.toContain('Artifact')
   })
 
-  it('says timed out or out of memory rather than a bare exit code', async () => {
+  it('says timed out, out of memory or killed from outside rather than a bare exit code', async () => {
     await commentOnPullRequest(
       report('', { exitCode: 143, timedOut: true }),
       { mode: 'on-pr', token: TOKEN },
@@ -173,8 +173,14 @@ describe('on-pr', () => {
       { mode: 'on-pr', token: TOKEN },
       collectingLog()
     )
+    await commentOnPullRequest(
+      report('', { exitCode: 137, killedExternally: true }),
+      { mode: 'on-pr', token: TOKEN },
+      collectingLog()
+    )
     expect(bodyOf(posts()[0])).toContain('| Exit code | timed out (exit code 143) |')
     expect(bodyOf(posts()[1])).toContain('| Exit code | ran out of memory (exit code 137) |')
+    expect(bodyOf(posts()[2])).toContain('| Exit code | killed from outside the action (exit code 137) |')
     // An empty stderr has nothing to quote.
     expect(bodyOf(posts()[0])).not.toContain('<details')
   })

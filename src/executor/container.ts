@@ -27,6 +27,8 @@ export interface ContainerOutcome {
   durationMs: number
   timedOut: boolean
   oomKilled: boolean
+  /** Killed or removed by something other than this action (`docker kill`, `docker rm -f` from another step). */
+  killedExternally: boolean
   stdout: CapturedStream
   stderr: CapturedStream
 }
@@ -124,11 +126,11 @@ export async function runContainer(
     const stdout = new StreamCapture(plan.results.stdout, echo.write, stopped('stdout'))
     const stderr = new StreamCapture(plan.results.stderr, echo.write, stopped('stderr'))
     // Attach before start so that no early output is lost.
-    const [attached, oomEvents] = await Promise.all([
+    const [attached, events] = await Promise.all([
       container.attach({ stream: true, stdout: true, stderr: true }),
-      watchOomEvents(docker, container.id)
+      watchContainerEvents(docker, container.id)
     ])
-    stopWatching = oomEvents.stop
+    stopWatching = events.stop
     const streamed = pipeline(attached, new DockerStreamDemuxer({ 1: stdout, 2: stderr }))
     streamed.catch(() => {})
     const startedAt = new Date()
@@ -149,16 +151,26 @@ export async function runContainer(
     const durationMs = Date.now() - startedAt.getTime()
     clearTimeout(timer)
     await streamed
-    const state = (await container.inspect()).State
-    const exitCode = state.ExitCode ?? waited.StatusCode
-    // A SIGKILL we did not send may be the OOM killer's, whose event can come just after the exit.
-    const oomKilled = state.OOMKilled === true || (await oomEvents.seen(exitCode === 137 && !timedOut ? 1000 : 0))
+    // Nothing to inspect when someone removed the container while it ran.
+    const state = await container.inspect().then(
+      (info) => info.State,
+      (error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return undefined
+        throw error
+      }
+    )
+    const exitCode = state?.ExitCode ?? waited.StatusCode
+    // A signal we did not send is the OOM killer's or another process's; either event may come just after the exit.
+    if (exitCode > 128 && !timedOut) await events.settle(1000)
+    const oomKilled = state?.OOMKilled === true || events.oom
     return {
       exitCode,
       startedAt,
       durationMs,
       timedOut,
       oomKilled,
+      // Gone without a kill event seen: removed (docker rm -f) before the event was read.
+      killedExternally: !timedOut && !oomKilled && (events.killed || (state === undefined && exitCode > 128)),
       stdout: await stdout.close(),
       stderr: await stderr.close()
     }
@@ -172,36 +184,67 @@ export async function runContainer(
 }
 
 /**
- * Docker's State.OOMKilled is set only when the runtime's OOM event reaches
- * the daemon before the exit event; the daemon's own `oom` event is sent
- * either way, so both are read.
+ * What Docker reports of a container besides its exit. State.OOMKilled is set
+ * only when the runtime's OOM event reaches the daemon before the exit event;
+ * the daemon's own `oom` event is sent either way, so both are read. A `kill`
+ * event is a kill through Docker's API (docker kill, docker stop, docker rm -f),
+ * which the exit code alone cannot tell from a signal the job sent itself.
  */
-export async function watchOomEvents(
-  docker: Docker,
-  containerId: string
-): Promise<{ seen: (graceMs: number) => Promise<boolean>; stop: () => void }> {
-  const events = (await docker.getEvents({
-    filters: { container: [containerId], event: ['oom'] }
+export interface ContainerEvents {
+  readonly oom: boolean
+  /** Our own stop at the timeout is one too. */
+  readonly killed: boolean
+  /** Resolves once an OOM or kill event has come, or after `graceMs`. */
+  settle: (graceMs: number) => Promise<void>
+  stop: () => void
+}
+
+export async function watchContainerEvents(docker: Docker, containerId: string): Promise<ContainerEvents> {
+  const stream = (await docker.getEvents({
+    filters: { container: [containerId], event: ['oom', 'kill'] }
   })) as NodeJS.ReadableStream & { destroy: () => void }
-  let seen = false
-  let onSeen = (): void => {}
-  events.on('data', () => {
-    seen = true
-    onSeen()
+  let oom = false
+  let killed = false
+  let onEvent = (): void => {}
+  // One JSON object a line; a chunk may end inside one.
+  let pending = ''
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString('utf8')).split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      const action = parseEventAction(line)
+      if (action === 'oom') oom = true
+      else if (action === 'kill') killed = true
+    }
+    onEvent()
   })
-  events.on('error', () => {})
+  stream.on('error', () => {})
   return {
-    seen: (graceMs) =>
-      seen || graceMs === 0
-        ? Promise.resolve(seen)
+    get oom() {
+      return oom
+    },
+    get killed() {
+      return killed
+    },
+    settle: (graceMs) =>
+      oom || killed
+        ? Promise.resolve()
         : new Promise((resolve) => {
-            const timer = setTimeout(() => resolve(seen), graceMs)
-            onSeen = () => {
+            const timer = setTimeout(resolve, graceMs)
+            onEvent = () => {
               clearTimeout(timer)
-              resolve(true)
+              resolve()
             }
           }),
-    stop: () => events.destroy()
+    stop: () => stream.destroy()
+  }
+}
+
+function parseEventAction(line: string): string | undefined {
+  try {
+    return (JSON.parse(line) as { Action?: string }).Action
+  } catch {
+    return undefined
   }
 }
 

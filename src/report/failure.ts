@@ -6,8 +6,9 @@ const STDERR_TAIL_LINES = 20
 const STDERR_TAIL_BYTES = 4096
 
 /**
- * Why the step fails, or undefined when it succeeds. A timeout or an OOM kill
- * always fails; a non-zero exit code fails only with `fail-on-exit-code`.
+ * Why the step fails, or undefined when it succeeds. A timeout, an OOM kill or
+ * a kill from outside always fails; a non-zero exit code fails only with
+ * `fail-on-exit-code`.
  */
 export async function failureMessage(outcome: JobOutcome): Promise<string | undefined> {
   const { container, spec, results } = outcome
@@ -16,6 +17,8 @@ export async function failureMessage(outcome: JobOutcome): Promise<string | unde
     reason = `The container was stopped when the ${spec.timeoutMs! / 1000} s timeout was reached (exit code ${container.exitCode}); its partial results are in ${results.dir}.`
   } else if (container.oomKilled) {
     reason = `The container ran out of memory${spec.memoryBytes ? ` (limit ${formatBytes(spec.memoryBytes)})` : ''} and was killed (exit code ${container.exitCode}); raise 'memory' or use less.`
+  } else if (container.killedExternally) {
+    reason = `The container was killed from outside this action (exit code ${container.exitCode}), by docker kill, docker rm -f or the like from another process on the runner; its partial results are in ${results.dir}.`
   } else if (container.exitCode !== 0 && spec.failOnExitCode) {
     reason = `The container exited with code ${container.exitCode}.`
   }

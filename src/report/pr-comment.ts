@@ -13,6 +13,7 @@ export interface CommentReport {
   exitCode: number
   timedOut?: boolean
   oomKilled?: boolean
+  killedExternally?: boolean
   durationMs: number
   cid?: string
   /** A gateway link to the CID. */
@@ -192,12 +193,14 @@ export function commentMarker(workflow: string, job: string, step?: string): str
 }
 
 function renderComment(report: CommentReport, target: Target, tail: string | undefined): string {
-  const failed = report.timedOut || report.oomKilled || report.exitCode !== 0
+  const failed = report.timedOut || report.oomKilled || report.killedExternally || report.exitCode !== 0
   const status = report.timedOut
     ? `timed out (exit code ${report.exitCode})`
     : report.oomKilled
       ? `ran out of memory (exit code ${report.exitCode})`
-      : `exit code ${report.exitCode}`
+      : report.killedExternally
+        ? `killed from outside the action (exit code ${report.exitCode})`
+        : `exit code ${report.exitCode}`
   const where = [target.workflow, target.job].filter(Boolean).join(' / ')
   const rows: Array<[string, string]> = [
     ['Image', inlineCode(report.image.reference)],
@@ -351,6 +354,7 @@ export async function commentReportOf(outcome: JobOutcome, published: Record<str
     exitCode: container.exitCode,
     timedOut: container.timedOut,
     oomKilled: container.oomKilled,
+    killedExternally: container.killedExternally,
     durationMs: container.durationMs,
     cid: published.cid || undefined,
     ipfsUrl: published['ipfs-url'] || undefined,

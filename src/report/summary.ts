@@ -14,7 +14,9 @@ export async function writeSummary(outcome: JobOutcome, published: Record<string
     ? `timed out (exit code ${container.exitCode})`
     : container.oomKilled
       ? `killed: out of memory (exit code ${container.exitCode})`
-      : String(container.exitCode)
+      : container.killedExternally
+        ? `killed from outside the action (exit code ${container.exitCode})`
+        : String(container.exitCode)
   const rows: string[][] = [
     ['Image', code(spec.image.reference)],
     ['Digest', code(image.digest)],

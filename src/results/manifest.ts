@@ -23,12 +23,13 @@ export interface Manifest {
     durationMs: number
     /**
      * True when the container did not finish on its own (stopped at the
-     * timeout, or killed for memory): the results hold what it wrote until
-     * then, and are published all the same.
+     * timeout, killed for memory, or killed from outside the action): the
+     * results hold what it wrote until then, and are published all the same.
      */
     partial: boolean
     timedOut: boolean
     oomKilled: boolean
+    killedExternally: boolean
     stdout: { bytes: number; keptBytes: number; truncated: boolean }
     stderr: { bytes: number; keptBytes: number; truncated: boolean }
   }
@@ -53,6 +54,7 @@ export function buildManifest(outcome: JobOutcome, ipfs?: Manifest['ipfs']): Man
       partial: isPartial(outcome),
       timedOut: container.timedOut,
       oomKilled: container.oomKilled,
+      killedExternally: container.killedExternally,
       stdout: container.stdout,
       stderr: container.stderr
     },
@@ -62,7 +64,8 @@ export function buildManifest(outcome: JobOutcome, ipfs?: Manifest['ipfs']): Man
 
 /** The container was cut short, so its results are what it wrote until then. */
 export function isPartial(outcome: JobOutcome): boolean {
-  return outcome.container.timedOut || outcome.container.oomKilled
+  const { timedOut, oomKilled, killedExternally } = outcome.container
+  return timedOut || oomKilled || killedExternally
 }
 
 /**
