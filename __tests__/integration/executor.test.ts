@@ -135,68 +135,50 @@ describe('limits', () => {
     expect(outcome.container.exitCode).toBe(137)
   })
 
-  it("sees the daemon's oom event, which does not race the exit as State.OOMKilled can", async () => {
-    const container = await docker.createContainer({
-      Image: BUSYBOX_IMAGE,
-      Entrypoint: ['sh', '-c', 'x=a; while true; do x="$x$x"; done'],
-      HostConfig: { Memory: 16 * 2 ** 20, MemorySwap: 16 * 2 ** 20, NetworkMode: 'none' }
-    })
+  /** Runs a bare container under watchContainerEvents and returns what it saw after `graceMs`. */
+  async function eventsOf(
+    config: Pick<Docker.ContainerCreateOptions, 'Entrypoint' | 'Cmd' | 'HostConfig'>,
+    graceMs: number,
+    whileRunning: (container: Docker.Container) => Promise<unknown> = async () => {}
+  ): Promise<{ oom: boolean; killed: boolean }> {
+    const container = await docker.createContainer({ Image: BUSYBOX_IMAGE, ...config })
     try {
       const events = await watchContainerEvents(docker, container.id)
       try {
         await container.start()
+        await whileRunning(container)
         await container.wait()
-        await events.settle(5000)
-        expect(events).toMatchObject({ oom: true, killed: false })
+        await events.settle(graceMs)
+        return { oom: events.oom, killed: events.killed }
       } finally {
         events.stop()
       }
     } finally {
       await container.remove({ force: true })
     }
+  }
+
+  it("sees the daemon's oom event, which does not race the exit as State.OOMKilled can", async () => {
+    const events = await eventsOf(
+      {
+        Entrypoint: ['sh', '-c', 'x=a; while true; do x="$x$x"; done'],
+        HostConfig: { Memory: 16 * 2 ** 20, MemorySwap: 16 * 2 ** 20, NetworkMode: 'none' }
+      },
+      5000
+    )
+    expect(events).toEqual({ oom: true, killed: false })
   })
 
   it('sees the kill event of a docker kill from outside', async () => {
-    const container = await docker.createContainer({
-      Image: BUSYBOX_IMAGE,
-      Cmd: ['sleep', '60'],
-      HostConfig: { NetworkMode: 'none' }
-    })
-    try {
-      const events = await watchContainerEvents(docker, container.id)
-      try {
-        await container.start()
-        await container.kill()
-        await container.wait()
-        await events.settle(5000)
-        expect(events).toMatchObject({ oom: false, killed: true })
-      } finally {
-        events.stop()
-      }
-    } finally {
-      await container.remove({ force: true })
-    }
+    const events = await eventsOf({ Cmd: ['sleep', '60'], HostConfig: { NetworkMode: 'none' } }, 5000, (container) =>
+      container.kill()
+    )
+    expect(events).toEqual({ oom: false, killed: true })
   })
 
   it('sees no oom or kill event for a container that just exits', async () => {
-    const container = await docker.createContainer({
-      Image: BUSYBOX_IMAGE,
-      Cmd: ['true'],
-      HostConfig: { NetworkMode: 'none' }
-    })
-    try {
-      const events = await watchContainerEvents(docker, container.id)
-      try {
-        await container.start()
-        await container.wait()
-        await events.settle(500)
-        expect(events).toMatchObject({ oom: false, killed: false })
-      } finally {
-        events.stop()
-      }
-    } finally {
-      await container.remove({ force: true })
-    }
+    const events = await eventsOf({ Cmd: ['true'], HostConfig: { NetworkMode: 'none' } }, 500)
+    expect(events).toEqual({ oom: false, killed: false })
   })
 
   it('sets the cpu, memory and pids limits in the container cgroup', async () => {
