@@ -6,14 +6,12 @@ import type { JobOutcome } from '../job.js'
 import type { JobSpec } from '../spec/job-spec.js'
 import { formatBytes } from '../format.js'
 import type { Log } from '../storage/types.js'
+import { cutShortBy, type Ending } from './ending.js'
 
 /** What the pull request comment says about one run. */
-export interface CommentReport {
+export interface CommentReport extends Ending {
   image: { reference: string; digest: string }
   exitCode: number
-  timedOut?: boolean
-  oomKilled?: boolean
-  killedExternally?: boolean
   durationMs: number
   cid?: string
   /** A gateway link to the CID. */
@@ -193,14 +191,9 @@ export function commentMarker(workflow: string, job: string, step?: string): str
 }
 
 function renderComment(report: CommentReport, target: Target, tail: string | undefined): string {
-  const failed = report.timedOut || report.oomKilled || report.killedExternally || report.exitCode !== 0
-  const status = report.timedOut
-    ? `timed out (exit code ${report.exitCode})`
-    : report.oomKilled
-      ? `ran out of memory (exit code ${report.exitCode})`
-      : report.killedExternally
-        ? `killed from outside the action (exit code ${report.exitCode})`
-        : `exit code ${report.exitCode}`
+  const cutShort = cutShortBy(report)
+  const failed = cutShort !== undefined || report.exitCode !== 0
+  const status = cutShort ? `${cutShort} (exit code ${report.exitCode})` : `exit code ${report.exitCode}`
   const where = [target.workflow, target.job].filter(Boolean).join(' / ')
   const rows: Array<[string, string]> = [
     ['Image', inlineCode(report.image.reference)],

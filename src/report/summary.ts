@@ -3,6 +3,7 @@ import path from 'node:path'
 import * as core from '@actions/core'
 import type { JobOutcome } from '../job.js'
 import { formatBytes } from '../format.js'
+import { cutShortBy } from './ending.js'
 import { nameForPeople } from '../results/names.js'
 
 const MAX_LISTED_FILES = 50
@@ -10,13 +11,8 @@ const MAX_LISTED_FILES = 50
 /** The step summary: what ran, how it ended, and what it produced. */
 export async function writeSummary(outcome: JobOutcome, published: Record<string, string>): Promise<void> {
   const { container, image, spec } = outcome
-  const status = container.timedOut
-    ? `timed out (exit code ${container.exitCode})`
-    : container.oomKilled
-      ? `killed: out of memory (exit code ${container.exitCode})`
-      : container.killedExternally
-        ? `killed from outside the action (exit code ${container.exitCode})`
-        : String(container.exitCode)
+  const cutShort = cutShortBy(container)
+  const status = cutShort ? `${cutShort} (exit code ${container.exitCode})` : String(container.exitCode)
   const rows: string[][] = [
     ['Image', code(spec.image.reference)],
     ['Digest', code(image.digest)],
